@@ -1,0 +1,76 @@
+//! `cuecard`: the headless command line over Cuecard's crates.
+//!
+//! Exit codes: 0 success, 1 error, 2 usage (clap's own). Every command prints
+//! human-readable text, or JSON with `--json`.
+
+mod contacts;
+mod db;
+mod dnc;
+mod output;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cuecard",
+    version,
+    about = "Cuecard from the command line: contacts, do-not-call list, database"
+)]
+struct Cli {
+    /// The database file (default: the desktop app's, in the platform's app-data directory).
+    #[arg(long, global = true, env = "CUECARD_DB")]
+    db: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import, list, show and export contacts.
+    #[command(subcommand)]
+    Contacts(contacts::ContactsCommand),
+    /// Manage the do-not-call list.
+    #[command(subcommand)]
+    Dnc(dnc::DncCommand),
+    /// Where the database is, and upgrading it.
+    #[command(subcommand)]
+    Db(db::DbCommand),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let out = output::Output { json: cli.json };
+    let result: Result<()> = (|| {
+        let db_path = match cli.db {
+            Some(path) => path,
+            None => cuecard_store::default_db_path().ok_or_else(|| {
+                anyhow::anyhow!("no data directory on this system: pass --db PATH")
+            })?,
+        };
+        match cli.command {
+            Command::Contacts(cmd) => contacts::run(cmd, &db_path, &out),
+            Command::Dnc(cmd) => dnc::run(cmd, &db_path, &out),
+            Command::Db(cmd) => db::run(cmd, &db_path, &out),
+        }
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            out.error(&error);
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,714 @@
+//! The contacts repository: create, edit, soft-delete and restore contacts; look them up
+//! by id, phone, e-mail or tag; list and search them. Every write keeps the lookup keys
+//! and the search index in step and records the change in the outbox and the timeline.
+
+use crate::error::{Result, StoreError};
+use crate::outbox::OutboxOp;
+use crate::search::fts_query;
+use crate::sql;
+use crate::{Store, Writer};
+use cuecard_core::{
+    Contact, ContactFields, ContactId, DealStage, Email, Money, Phone, TimelineKind,
+};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, Row, Transaction};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const COLUMNS: &str = "c.rowid, c.id, c.name, c.company, c.title, c.phones, c.emails, c.tags, \
+    c.deal_stage, c.deal_value, c.deal_currency, c.custom_fields, c.time_zone, c.do_not_call, \
+    c.do_not_email, c.owner, c.created_at, c.updated_at, c.deleted_at";
+
+/// How a change to a contact came about, for its timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Provenance {
+    /// Typed by the user in the app or CLI.
+    Manual,
+    /// From a CSV import: the file's name and the data row (1 = first row after the header).
+    Import { file: String, row: u64 },
+}
+
+/// Filters, sort and page for listing contacts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct ContactQuery {
+    /// Free text: matches names, companies, titles, numbers (any format), e-mails, tags.
+    pub text: Option<String>,
+    pub tag: Option<String>,
+    pub stage: Option<DealStage>,
+    /// `Some(true)`: only do-not-call contacts; `Some(false)`: only callable ones.
+    pub do_not_call: Option<bool>,
+    pub include_deleted: bool,
+    pub sort: Option<ContactSort>,
+    /// At most this many (default 100, capped at 1000).
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+/// Orders for contact lists. Without a choice: relevance when searching, else name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactSort {
+    Relevance,
+    NameAsc,
+    NameDesc,
+    CompanyAsc,
+    UpdatedDesc,
+    CreatedDesc,
+}
+
+/// One page of contacts and how many match in all.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct ContactPage {
+    pub contacts: Vec<Contact>,
+    pub total: u32,
+}
+
+/// A short form of a contact for pickers and reports.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct ContactSummary {
+    pub id: ContactId,
+    pub name: String,
+    pub company: Option<String>,
+}
+
+/// A tag and how many live contacts carry it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct TagCount {
+    pub tag: String,
+    pub count: u32,
+}
+
+impl Writer<'_> {
+    /// Creates a contact.
+    pub fn create_contact(
+        &mut self,
+        fields: ContactFields,
+        provenance: &Provenance,
+    ) -> Result<Contact> {
+        let fields = fields.normalized()?;
+        let contact = Contact {
+            id: ContactId::new(),
+            fields,
+            created_at: self.now,
+            updated_at: self.now,
+            deleted_at: None,
+        };
+        let rowid = {
+            let row = ContactRow::from(&contact)?;
+            let mut stmt = self.tx.prepare_cached(
+                "INSERT INTO contacts (id, name, company, title, phones, emails, tags, deal_stage,
+                    deal_value, deal_currency, custom_fields, time_zone, do_not_call, do_not_email,
+                    owner, created_at, updated_at, deleted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, NULL)",
+            )?;
+            stmt.execute(rusqlite::params![
+                row.id,
+                contact.fields.name,
+                contact.fields.company,
+                contact.fields.title,
+                row.phones,
+                row.emails,
+                row.tags,
+                contact.fields.deal_stage.as_str(),
+                contact.fields.deal_value.as_ref().map(|m| m.minor_units),
+                contact
+                    .fields
+                    .deal_value
+                    .as_ref()
+                    .map(|m| m.currency.as_str()),
+                row.custom_fields,
+                contact.fields.time_zone,
+                contact.fields.do_not_call,
+                contact.fields.do_not_email,
+                contact.fields.owner,
+                row.created_at,
+                row.updated_at,
+            ])?;
+            self.tx.last_insert_rowid()
+        };
+        write_keys(&self.tx, &contact)?;
+        index_contact(&self.tx, rowid, &contact.fields)?;
+        let mut changed = fields_json(&contact.fields)?;
+        if let serde_json::Value::Object(map) = &mut changed {
+            map.insert(
+                "created_at".into(),
+                serde_json::Value::String(sql::ts(&contact.created_at)),
+            );
+        }
+        let id = contact.id.to_string();
+        self.record("contacts", &id, OutboxOp::Insert, &changed)?;
+        let (kind, summary) = match provenance {
+            Provenance::Manual => (TimelineKind::Created, "Contact created".to_owned()),
+            Provenance::Import { file, row } => (
+                TimelineKind::Imported,
+                format!("Imported from {file} (row {row})"),
+            ),
+        };
+        self.add_timeline(contact.id, kind, None, &summary)?;
+        Ok(contact)
+    }
+
+    /// Replaces a contact's editable fields. Only fields that differ are recorded.
+    pub fn update_contact(
+        &mut self,
+        id: ContactId,
+        fields: ContactFields,
+        provenance: &Provenance,
+    ) -> Result<Contact> {
+        let Some((rowid, before)) = get_with_rowid(&self.tx, id)? else {
+            return Err(not_found(id));
+        };
+        if before.deleted_at.is_some() {
+            return Err(StoreError::NotFound {
+                entity: "live contact",
+                id: id.to_string(),
+            });
+        }
+        let fields = fields.normalized()?;
+        let old = fields_json(&before.fields)?;
+        let new = fields_json(&fields)?;
+        let changed = diff_objects(&old, &new);
+        if changed.is_empty() {
+            return Ok(before);
+        }
+        let after = Contact {
+            fields,
+            updated_at: self.now,
+            ..before.clone()
+        };
+        let row = ContactRow::from(&after)?;
+        self.tx
+            .prepare_cached(
+                "UPDATE contacts SET name = ?2, company = ?3, title = ?4, phones = ?5, emails = ?6,
+                    tags = ?7, deal_stage = ?8, deal_value = ?9, deal_currency = ?10,
+                    custom_fields = ?11, time_zone = ?12, do_not_call = ?13, do_not_email = ?14,
+                    owner = ?15, updated_at = ?16
+                 WHERE id = ?1",
+            )?
+            .execute(rusqlite::params![
+                row.id,
+                after.fields.name,
+                after.fields.company,
+                after.fields.title,
+                row.phones,
+                row.emails,
+                row.tags,
+                after.fields.deal_stage.as_str(),
+                after.fields.deal_value.as_ref().map(|m| m.minor_units),
+                after
+                    .fields
+                    .deal_value
+                    .as_ref()
+                    .map(|m| m.currency.as_str()),
+                row.custom_fields,
+                after.fields.time_zone,
+                after.fields.do_not_call,
+                after.fields.do_not_email,
+                after.fields.owner,
+                row.updated_at,
+            ])?;
+        self.tx
+            .prepare_cached("DELETE FROM contact_keys WHERE contact_id = ?1")?
+            .execute([&row.id])?;
+        write_keys(&self.tx, &after)?;
+        index_contact(&self.tx, rowid, &after.fields)?;
+        let mut change = serde_json::Map::new();
+        for key in &changed {
+            change.insert(key.clone(), new[key.as_str()].clone());
+        }
+        change.insert(
+            "updated_at".into(),
+            serde_json::Value::String(row.updated_at.clone()),
+        );
+        self.record(
+            "contacts",
+            &row.id,
+            OutboxOp::Update,
+            &serde_json::Value::Object(change),
+        )?;
+        let summary = describe_changes(&before.fields, &after.fields, &changed);
+        let (kind, summary) = match provenance {
+            Provenance::Manual => (TimelineKind::Updated, summary),
+            Provenance::Import { file, row } => (
+                TimelineKind::Merged,
+                format!("Merged from {file} (row {row}): {summary}"),
+            ),
+        };
+        self.add_timeline(id, kind, None, &summary)?;
+        Ok(after)
+    }
+
+    /// Soft-deletes a contact: it leaves lists and search, its row and history stay.
+    pub fn delete_contact(&mut self, id: ContactId) -> Result<()> {
+        self.set_deleted(id, true)
+    }
+
+    /// Brings back a soft-deleted contact.
+    pub fn restore_contact(&mut self, id: ContactId) -> Result<Contact> {
+        self.set_deleted(id, false)?;
+        get(&self.tx, id)?.ok_or_else(|| not_found(id))
+    }
+
+    fn set_deleted(&mut self, id: ContactId, deleted: bool) -> Result<()> {
+        let Some((rowid, contact)) = get_with_rowid(&self.tx, id)? else {
+            return Err(not_found(id));
+        };
+        if contact.deleted_at.is_some() == deleted {
+            return Ok(());
+        }
+        let now = sql::ts(&self.now);
+        let id_text = id.to_string();
+        let deleted_at = deleted.then(|| now.clone());
+        self.tx.execute(
+            "UPDATE contacts SET deleted_at = ?2, updated_at = ?3 WHERE id = ?1",
+            (&id_text, &deleted_at, &now),
+        )?;
+        if deleted {
+            self.tx
+                .execute("DELETE FROM contact_keys WHERE contact_id = ?1", [&id_text])?;
+            self.tx
+                .execute("DELETE FROM contacts_fts WHERE rowid = ?1", [rowid])?;
+        } else {
+            write_keys(&self.tx, &contact)?;
+            index_contact(&self.tx, rowid, &contact.fields)?;
+        }
+        let op = if deleted {
+            OutboxOp::Delete
+        } else {
+            OutboxOp::Update
+        };
+        let change = serde_json::json!({ "deleted_at": deleted_at, "updated_at": now });
+        self.record("contacts", &id_text, op, &change)?;
+        let (kind, summary) = if deleted {
+            (TimelineKind::Deleted, "Contact deleted")
+        } else {
+            (TimelineKind::Restored, "Contact restored")
+        };
+        self.add_timeline(id, kind, None, summary)?;
+        Ok(())
+    }
+
+    /// Reads a contact inside this transaction (sees its uncommitted writes).
+    pub fn contact(&self, id: ContactId) -> Result<Option<Contact>> {
+        get(&self.tx, id)
+    }
+
+    /// Every phone and e-mail key of live contacts, lower-cased, for bulk dedupe.
+    pub fn contact_key_index(
+        &self,
+    ) -> Result<std::collections::HashMap<(String, String), ContactId>> {
+        let mut stmt = self.tx.prepare(
+            "SELECT kind, lower(value), contact_id FROM contact_keys WHERE kind IN ('phone', 'email')",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut index = std::collections::HashMap::new();
+        for row in rows {
+            let (kind, value, id) = row?;
+            index
+                .entry((kind, value))
+                .or_insert(sql::parse_id("contact id", &id)?);
+        }
+        Ok(index)
+    }
+
+    /// Live contacts holding this phone (E.164) or e-mail, inside this transaction.
+    pub fn contacts_with_key(&self, kind: KeyKind, value: &str) -> Result<Vec<ContactId>> {
+        with_key(&self.tx, kind, value)
+    }
+}
+
+/// Which lookup key to search by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Phone,
+    Email,
+    Tag,
+}
+
+impl KeyKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Phone => "phone",
+            KeyKind::Email => "email",
+            KeyKind::Tag => "tag",
+        }
+    }
+}
+
+impl Store {
+    /// A contact by id, deleted or not.
+    pub fn contact(&self, id: ContactId) -> Result<Option<Contact>> {
+        get(self.conn(), id)
+    }
+
+    /// Live contacts holding this phone (E.164), e-mail (any case) or tag.
+    pub fn contacts_with_key(&self, kind: KeyKind, value: &str) -> Result<Vec<ContactId>> {
+        with_key(self.conn(), kind, value)
+    }
+
+    /// Lists contacts by the query's filters, sort and page.
+    pub fn query_contacts(&self, query: &ContactQuery) -> Result<ContactPage> {
+        query_contacts(self.conn(), query)
+    }
+
+    /// Every live contact, by name — for export.
+    pub fn all_contacts(&self) -> Result<Vec<Contact>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM contacts c WHERE c.deleted_at IS NULL ORDER BY c.name COLLATE NOCASE, c.id"
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map([], ContactRow::read)?;
+        rows.map(|r| r?.into_contact().map(|(_, c)| c)).collect()
+    }
+
+    /// Number of live contacts.
+    pub fn contact_count(&self) -> Result<u32> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM contacts WHERE deleted_at IS NULL",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Tags on live contacts with their counts, most used first.
+    pub fn tag_counts(&self) -> Result<Vec<TagCount>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT min(value), count(*) FROM contact_keys WHERE kind = 'tag'
+             GROUP BY value ORDER BY count(*) DESC, min(value) COLLATE NOCASE",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(TagCount {
+                tag: row.get(0)?,
+                count: row.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn not_found(id: ContactId) -> StoreError {
+    StoreError::NotFound {
+        entity: "contact",
+        id: id.to_string(),
+    }
+}
+
+pub(crate) fn get(conn: &Connection, id: ContactId) -> Result<Option<Contact>> {
+    Ok(get_with_rowid(conn, id)?.map(|(_, c)| c))
+}
+
+fn get_with_rowid(conn: &Connection, id: ContactId) -> Result<Option<(i64, Contact)>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM contacts c WHERE c.id = ?1"))?;
+    let row = sql::optional(stmt.query_row([id.to_string()], ContactRow::read))?;
+    row.map(ContactRow::into_contact).transpose()
+}
+
+fn with_key(conn: &Connection, kind: KeyKind, value: &str) -> Result<Vec<ContactId>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT contact_id FROM contact_keys WHERE kind = ?1 AND value = ?2 ORDER BY contact_id",
+    )?;
+    let rows = stmt.query_map((kind.as_str(), value), |row| row.get::<_, String>(0))?;
+    let mut ids = Vec::new();
+    for row in rows {
+        ids.push(sql::parse_id("contact id", &row?)?);
+    }
+    Ok(ids)
+}
+
+fn query_contacts(conn: &Connection, query: &ContactQuery) -> Result<ContactPage> {
+    let mut from = String::from("contacts c");
+    let mut wheres: Vec<String> = Vec::new();
+    let mut params: Vec<Box<dyn ToSql>> = Vec::new();
+    let text = query.text.as_deref().and_then(fts_query);
+    if let Some(fts) = &text {
+        from = "contacts_fts JOIN contacts c ON c.rowid = contacts_fts.rowid".into();
+        params.push(Box::new(fts.clone()));
+        wheres.push(format!("contacts_fts MATCH ?{}", params.len()));
+    }
+    if !query.include_deleted {
+        wheres.push("c.deleted_at IS NULL".into());
+    }
+    if let Some(tag) = query
+        .tag
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        params.push(Box::new(tag.to_owned()));
+        wheres.push(format!(
+            "c.id IN (SELECT contact_id FROM contact_keys WHERE kind = 'tag' AND value = ?{})",
+            params.len()
+        ));
+    }
+    if let Some(stage) = query.stage {
+        params.push(Box::new(stage.as_str()));
+        wheres.push(format!("c.deal_stage = ?{}", params.len()));
+    }
+    if let Some(dnc) = query.do_not_call {
+        params.push(Box::new(dnc));
+        wheres.push(format!("c.do_not_call = ?{}", params.len()));
+    }
+    let where_sql = if wheres.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", wheres.join(" AND "))
+    };
+    let sort = match (query.sort, &text) {
+        (Some(ContactSort::Relevance), Some(_)) | (None, Some(_)) => {
+            "contacts_fts.rank, c.name COLLATE NOCASE"
+        }
+        (Some(ContactSort::Relevance), None) | (None, None) | (Some(ContactSort::NameAsc), _) => {
+            "c.name COLLATE NOCASE, c.id"
+        }
+        (Some(ContactSort::NameDesc), _) => "c.name COLLATE NOCASE DESC, c.id DESC",
+        (Some(ContactSort::CompanyAsc), _) => {
+            "c.company IS NULL, c.company COLLATE NOCASE, c.name COLLATE NOCASE"
+        }
+        (Some(ContactSort::UpdatedDesc), _) => "c.updated_at DESC, c.id DESC",
+        (Some(ContactSort::CreatedDesc), _) => "c.id DESC",
+    };
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let offset = query.offset.unwrap_or(0);
+    let param_refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
+
+    let total: u32 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM {from} {where_sql}"))?
+        .query_row(param_refs.as_slice(), |row| row.get(0))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM {from} {where_sql} ORDER BY {sort} LIMIT {limit} OFFSET {offset}"
+    ))?;
+    let rows = stmt.query_map(param_refs.as_slice(), ContactRow::read)?;
+    let contacts = rows
+        .map(|r| r?.into_contact().map(|(_, c)| c))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ContactPage { contacts, total })
+}
+
+/// The raw text of a contacts row.
+struct ContactRow {
+    rowid: i64,
+    id: String,
+    name: String,
+    company: Option<String>,
+    title: Option<String>,
+    phones: String,
+    emails: String,
+    tags: String,
+    deal_stage: String,
+    deal_value: Option<i64>,
+    deal_currency: Option<String>,
+    custom_fields: String,
+    time_zone: Option<String>,
+    do_not_call: bool,
+    do_not_email: bool,
+    owner: Option<String>,
+    created_at: String,
+    updated_at: String,
+    deleted_at: Option<String>,
+}
+
+impl ContactRow {
+    fn read(row: &Row<'_>) -> rusqlite::Result<ContactRow> {
+        Ok(ContactRow {
+            rowid: row.get(0)?,
+            id: row.get(1)?,
+            name: row.get(2)?,
+            company: row.get(3)?,
+            title: row.get(4)?,
+            phones: row.get(5)?,
+            emails: row.get(6)?,
+            tags: row.get(7)?,
+            deal_stage: row.get(8)?,
+            deal_value: row.get(9)?,
+            deal_currency: row.get(10)?,
+            custom_fields: row.get(11)?,
+            time_zone: row.get(12)?,
+            do_not_call: row.get(13)?,
+            do_not_email: row.get(14)?,
+            owner: row.get(15)?,
+            created_at: row.get(16)?,
+            updated_at: row.get(17)?,
+            deleted_at: row.get(18)?,
+        })
+    }
+
+    fn from(contact: &Contact) -> Result<ContactRow> {
+        let f = &contact.fields;
+        Ok(ContactRow {
+            rowid: 0,
+            id: contact.id.to_string(),
+            name: f.name.clone(),
+            company: f.company.clone(),
+            title: f.title.clone(),
+            phones: sql::to_json(&f.phones)?,
+            emails: sql::to_json(&f.emails)?,
+            tags: sql::to_json(&f.tags)?,
+            deal_stage: f.deal_stage.as_str().to_owned(),
+            deal_value: f.deal_value.as_ref().map(|m| m.minor_units),
+            deal_currency: f.deal_value.as_ref().map(|m| m.currency.clone()),
+            custom_fields: sql::to_json(&f.custom_fields)?,
+            time_zone: f.time_zone.clone(),
+            do_not_call: f.do_not_call,
+            do_not_email: f.do_not_email,
+            owner: f.owner.clone(),
+            created_at: sql::ts(&contact.created_at),
+            updated_at: sql::ts(&contact.updated_at),
+            deleted_at: contact.deleted_at.as_ref().map(sql::ts),
+        })
+    }
+
+    fn into_contact(self) -> Result<(i64, Contact)> {
+        let deal_value = match (self.deal_value, self.deal_currency) {
+            (Some(minor_units), Some(currency)) => Some(Money {
+                minor_units,
+                currency,
+            }),
+            _ => None,
+        };
+        let contact = Contact {
+            id: sql::parse_id("contact id", &self.id)?,
+            fields: ContactFields {
+                name: self.name,
+                company: self.company,
+                title: self.title,
+                phones: sql::from_json::<Vec<Phone>>("contact phones", &self.phones)?,
+                emails: sql::from_json::<Vec<Email>>("contact e-mails", &self.emails)?,
+                tags: sql::from_json("contact tags", &self.tags)?,
+                deal_stage: self
+                    .deal_stage
+                    .parse()
+                    .map_err(|e| StoreError::decode("deal stage", e))?,
+                deal_value,
+                custom_fields: sql::from_json::<BTreeMap<String, String>>(
+                    "custom fields",
+                    &self.custom_fields,
+                )?,
+                time_zone: self.time_zone,
+                do_not_call: self.do_not_call,
+                do_not_email: self.do_not_email,
+                owner: self.owner,
+            },
+            created_at: sql::parse_ts("created_at", &self.created_at)?,
+            updated_at: sql::parse_ts("updated_at", &self.updated_at)?,
+            deleted_at: sql::parse_opt_ts("deleted_at", self.deleted_at)?,
+        };
+        Ok((self.rowid, contact))
+    }
+}
+
+fn write_keys(conn: &Connection, contact: &Contact) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO contact_keys (kind, value, contact_id) VALUES (?1, ?2, ?3)",
+    )?;
+    let id = contact.id.to_string();
+    for phone in &contact.fields.phones {
+        stmt.execute(("phone", &phone.e164, &id))?;
+    }
+    for email in &contact.fields.emails {
+        stmt.execute(("email", &email.address, &id))?;
+    }
+    for tag in &contact.fields.tags {
+        stmt.execute(("tag", tag, &id))?;
+    }
+    Ok(())
+}
+
+/// Writes a contact's search row. Phone numbers are indexed as their full digits and with
+/// a 1-, 2- and 3-digit country code stripped, so "98123…" and "+91 98123…" both match.
+fn index_contact(conn: &Connection, rowid: i64, fields: &ContactFields) -> Result<()> {
+    let mut phones = String::new();
+    for phone in &fields.phones {
+        let digits = phone.e164.trim_start_matches('+');
+        phones.push_str(digits);
+        for cc in 1..=3 {
+            if let Some(rest) = digits.get(cc..) {
+                phones.push(' ');
+                phones.push_str(rest);
+            }
+        }
+        phones.push(' ');
+    }
+    let emails: Vec<&str> = fields.emails.iter().map(|e| e.address.as_str()).collect();
+    let custom: Vec<&str> = fields.custom_fields.values().map(String::as_str).collect();
+    conn.prepare_cached("DELETE FROM contacts_fts WHERE rowid = ?1")?
+        .execute([rowid])?;
+    conn.prepare_cached(
+        "INSERT INTO contacts_fts (rowid, name, company, title, phones, emails, tags, custom)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(rusqlite::params![
+        rowid,
+        fields.name,
+        fields.company.as_deref().unwrap_or(""),
+        fields.title.as_deref().unwrap_or(""),
+        phones,
+        emails.join(" "),
+        fields.tags.join(" "),
+        custom.join(" "),
+    ])?;
+    Ok(())
+}
+
+/// Rebuilds the contacts search index from the table (migration back-fill).
+pub(crate) fn reindex_all(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute("DELETE FROM contacts_fts", [])?;
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {COLUMNS} FROM contacts c WHERE c.deleted_at IS NULL"
+    ))?;
+    let rows = stmt.query_map([], ContactRow::read)?;
+    for row in rows {
+        let (rowid, contact) = row?.into_contact()?;
+        index_contact(tx, rowid, &contact.fields)?;
+    }
+    Ok(())
+}
+
+fn fields_json(fields: &ContactFields) -> Result<serde_json::Value> {
+    serde_json::to_value(fields).map_err(|e| StoreError::decode("contact", e))
+}
+
+/// Keys whose values differ between two JSON objects.
+fn diff_objects(old: &serde_json::Value, new: &serde_json::Value) -> Vec<String> {
+    let (Some(old), Some(new)) = (old.as_object(), new.as_object()) else {
+        return Vec::new();
+    };
+    new.iter()
+        .filter(|(key, value)| old.get(key.as_str()) != Some(value))
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
+/// One line for the timeline: "Stage lead → qualified; tags, phones changed".
+fn describe_changes(before: &ContactFields, after: &ContactFields, changed: &[String]) -> String {
+    let mut parts = Vec::new();
+    let mut others = Vec::new();
+    for key in changed {
+        match key.as_str() {
+            "deal_stage" => parts.push(format!(
+                "Stage {} → {}",
+                before.deal_stage, after.deal_stage
+            )),
+            "do_not_call" => parts.push(
+                if after.do_not_call {
+                    "Marked do-not-call"
+                } else {
+                    "Do-not-call cleared"
+                }
+                .to_owned(),
+            ),
+            "name" => parts.push(format!("Renamed to {}", after.name)),
+            other => others.push(other.replace('_', " ")),
+        }
+    }
+    if !others.is_empty() {
+        parts.push(format!("Changed {}", others.join(", ")));
+    }
+    parts.join("; ")
+}

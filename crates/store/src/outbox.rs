@@ -1,0 +1,117 @@
+//! The sync outbox: one row per change, written in the change's own transaction.
+
+use crate::error::Result;
+use crate::sql;
+use crate::{Store, Writer};
+use cuecard_core::{Hlc, MutationId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// Kind of change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxOp {
+    Insert,
+    Update,
+    Delete,
+}
+
+/// One recorded change, as sync will send it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Local order of the change on this device.
+    pub seq: i64,
+    pub mutation_id: MutationId,
+    /// The table the change is to (`contacts`, `calls`, `dnc`, …).
+    pub entity: String,
+    pub row_id: String,
+    pub op: OutboxOp,
+    /// The fields that changed, with their new values.
+    pub changed: serde_json::Value,
+    pub hlc: Hlc,
+    pub created_at: Timestamp,
+}
+
+impl Writer<'_> {
+    /// Records a change in the outbox, inside this transaction.
+    pub fn record(
+        &mut self,
+        entity: &str,
+        row_id: &str,
+        op: OutboxOp,
+        changed: &serde_json::Value,
+    ) -> Result<()> {
+        let hlc = self.next_hlc();
+        let op = sql::enum_name(&op)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO outbox (mutation_id, entity, row_id, op, changed, hlc, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute((
+                MutationId::new().to_string(),
+                entity,
+                row_id,
+                op,
+                changed.to_string(),
+                hlc.to_string(),
+                sql::ts(&self.now),
+            ))?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Changes not yet acknowledged by the server, oldest first.
+    pub fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT seq, mutation_id, entity, row_id, op, changed, hlc, created_at
+             FROM outbox WHERE acked_at IS NULL ORDER BY seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
+                row.get::<_, String>(6)?,
+                row.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut entries = Vec::new();
+        for row in rows {
+            let (seq, mutation_id, entity, row_id, op, changed, hlc, created_at) = row?;
+            entries.push(OutboxEntry {
+                seq,
+                mutation_id: sql::parse_id("mutation id", &mutation_id)?,
+                entity,
+                row_id,
+                op: sql::parse_enum("outbox op", &op)?,
+                changed: sql::from_json("outbox change", &changed)?,
+                hlc: sql::parse_id("hlc", &hlc)?,
+                created_at: sql::parse_ts("outbox time", &created_at)?,
+            });
+        }
+        Ok(entries)
+    }
+
+    /// How many changes wait to be synced.
+    pub fn outbox_pending_count(&self) -> Result<u32> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM outbox WHERE acked_at IS NULL",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Marks changes up to and including `seq` as acknowledged by the server.
+    pub fn outbox_ack_through(&mut self, seq: i64) -> Result<u64> {
+        let now = sql::ts(&cuecard_core::now());
+        let n = self.conn().execute(
+            "UPDATE outbox SET acked_at = ?1 WHERE seq <= ?2 AND acked_at IS NULL",
+            (now, seq),
+        )?;
+        Ok(n as u64)
+    }
+}

@@ -1,0 +1,24 @@
+//! Where the database lives: the platform's app-data directory, shared by the desktop
+//! app and the CLI so both open the same file.
+
+use std::path::PathBuf;
+
+/// The app's identifier; must equal `identifier` in `tauri.conf.json` (a test checks).
+pub const APP_IDENTIFIER: &str = "app.cuecard.desktop";
+
+/// The database file's name inside the data directory.
+pub const DB_FILE_NAME: &str = "cuecard.db";
+
+/// The app-data directory: `$CUECARD_DATA_DIR` when set, else the platform's data
+/// directory joined with [`APP_IDENTIFIER`] (what Tauri's `app_data_dir` resolves to).
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CUECARD_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    dirs::data_dir().map(|d| d.join(APP_IDENTIFIER))
+}
+
+/// The default database path.
+pub fn default_db_path() -> Option<PathBuf> {
+    data_dir().map(|d| d.join(DB_FILE_NAME))
+}

@@ -1,0 +1,582 @@
+//! The store against real SQLite files: upgrades, bad files, the outbox, search, timeline.
+
+use cuecard_core::*;
+use cuecard_store::*;
+use rusqlite::Connection;
+use std::path::Path;
+
+fn fields(name: &str, phone: &str, email: &str) -> ContactFields {
+    ContactFields {
+        name: name.into(),
+        phones: vec![Phone {
+            e164: phone.into(),
+            label: None,
+        }],
+        emails: vec![Email {
+            address: email.into(),
+            label: None,
+        }],
+        tags: vec!["q3".into()],
+        company: Some("Acme Logistics".into()),
+        ..Default::default()
+    }
+}
+
+fn query(text: &str) -> ContactQuery {
+    ContactQuery {
+        text: Some(text.into()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_version_1_database_upgrades_without_loss() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("cuecard.db");
+    // Written by "an older Cuecard": schema v1 only, rows as v1's code wrote them.
+    let id = ContactId::new();
+    {
+        let (old, report) = Store::open_at_version(&path, 1).expect("v1");
+        assert_eq!(report.applied, vec![1]);
+        assert_eq!(old.schema_version().expect("version"), 1);
+        old.conn()
+            .execute_batch(&format!(
+                "INSERT INTO contacts (id, name, company, phones, emails, tags, created_at, updated_at)
+                 VALUES ('{id}', 'Asha Rao', 'Acme Logistics', '[{{\"e164\":\"+919812345678\",\"label\":null}}]',
+                         '[{{\"address\":\"asha@acme.in\",\"label\":null}}]', '[\"q3\"]',
+                         '2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.000Z');
+                 INSERT INTO contact_keys (kind, value, contact_id) VALUES ('phone', '+919812345678', '{id}');
+                 INSERT INTO outbox (mutation_id, entity, row_id, op, changed, hlc, created_at)
+                 VALUES ('{m}', 'contacts', '{id}', 'insert', '{{}}', '001767323045000-00000-00000001', '2026-01-02T03:04:05.000Z');",
+                m = MutationId::new()
+            ))
+            .expect("v1 rows");
+    }
+    let raw = Connection::open(&path).expect("raw");
+    let v1_tables: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('calls', 'contacts_fts')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("tables");
+    assert_eq!(v1_tables, 0, "v1 has neither calls nor search");
+    drop(raw);
+
+    let (store, report) = Store::open_with_report(&path).expect("upgrade");
+    assert_eq!(report.from_version, 1);
+    assert_eq!(report.applied, vec![2, 3]);
+    let snapshot = report.snapshot.expect("snapshot kept");
+    assert!(snapshot.exists());
+    assert_eq!(store.schema_version().expect("version"), LATEST_VERSION);
+
+    let contact = store.contact(id).expect("read").expect("still there");
+    assert_eq!(contact.fields.name, "Asha Rao");
+    // The search back-fill indexed the old row: by name, company, e-mail and number.
+    for text in ["asha", "acme log", "asha@acme", "98123", "+91 98123 45678"] {
+        let page = store.query_contacts(&query(text)).expect("search");
+        assert_eq!(page.total, 1, "searching {text:?}");
+    }
+    assert_eq!(store.outbox_pending_count().expect("outbox"), 1);
+
+    // The snapshot is the old database, intact.
+    let old = Connection::open(&snapshot).expect("snapshot");
+    let version: u32 = old
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 1);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("cuecard.db");
+    let garbage = b"this is not sqlite, just some bytes that happen to be here....".repeat(100);
+    std::fs::write(&path, &garbage).expect("write");
+    let error = Store::open(&path).err().expect("refused");
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
+    assert!(error.to_string().contains(&path.display().to_string()));
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        garbage,
+        "file unchanged"
+    );
+    assert!(!Path::new(&format!("{}-wal", path.display())).exists());
+
+    let moved = move_aside(&path).expect("move aside");
+    assert_eq!(std::fs::read(&moved).expect("moved file"), garbage);
+    let store = Store::open(&path).expect("fresh database");
+    assert_eq!(store.contact_count().expect("count"), 0);
+}
+
+#[test]
+fn a_database_with_corrupt_pages_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("cuecard.db");
+    {
+        let mut store = Store::open(&path).expect("create");
+        store
+            .write(|w| {
+                w.create_contact(fields("A", "+919812345678", "a@x.in"), &Provenance::Manual)
+            })
+            .expect("write");
+        let conn = store.conn();
+        conn.pragma_update(None, "journal_mode", "DELETE")
+            .expect("leave WAL");
+    }
+    // Keep the header, scribble over the schema page.
+    let mut bytes = std::fs::read(&path).expect("read");
+    for b in &mut bytes[100..1024] {
+        *b = 0xAB;
+    }
+    std::fs::write(&path, &bytes).expect("write");
+    let error = Store::open(&path).err().expect("refused");
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
+    assert_eq!(std::fs::read(&path).expect("read"), bytes, "file unchanged");
+}
+
+#[test]
+fn a_database_from_a_newer_cuecard_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("cuecard.db");
+    drop(Store::open(&path).expect("create"));
+    let raw = Connection::open(&path).expect("raw");
+    raw.pragma_update(None, "user_version", LATEST_VERSION + 5)
+        .expect("bump");
+    drop(raw);
+    let error = Store::open(&path).err().expect("refused");
+    assert!(
+        matches!(error, StoreError::TooNew { found, .. } if found == LATEST_VERSION + 5),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn every_change_is_in_the_outbox_and_a_failed_transaction_leaves_nothing() {
+    let mut store = Store::open_in_memory().expect("store");
+    let contact = store
+        .write(|w| {
+            w.create_contact(
+                fields("Asha", "+919812345678", "asha@acme.in"),
+                &Provenance::Manual,
+            )
+        })
+        .expect("create");
+    let mut edited = contact.fields.clone();
+    edited.deal_stage = DealStage::Qualified;
+    edited.tags.push("vip".into());
+    store
+        .write(|w| w.update_contact(contact.id, edited.clone(), &Provenance::Manual))
+        .expect("update");
+    // An edit that changes nothing records nothing.
+    store
+        .write(|w| w.update_contact(contact.id, edited.clone(), &Provenance::Manual))
+        .expect("no-op");
+    store
+        .write(|w| w.delete_contact(contact.id))
+        .expect("delete");
+
+    let entries = store.outbox_pending(100).expect("outbox");
+    let ops: Vec<(OutboxOp, &str)> = entries.iter().map(|e| (e.op, e.entity.as_str())).collect();
+    assert_eq!(
+        ops,
+        vec![
+            (OutboxOp::Insert, "contacts"),
+            (OutboxOp::Update, "contacts"),
+            (OutboxOp::Delete, "contacts")
+        ]
+    );
+    let changed: Vec<&String> = entries[1]
+        .changed
+        .as_object()
+        .expect("object")
+        .keys()
+        .collect();
+    assert_eq!(changed, vec!["deal_stage", "tags", "updated_at"]);
+    assert_eq!(entries[1].changed["deal_stage"], "qualified");
+    assert!(
+        entries.windows(2).all(|w| w[0].hlc < w[1].hlc),
+        "stamps increase"
+    );
+    assert!(entries.iter().all(|e| e.row_id == contact.id.to_string()));
+
+    // A transaction that fails half-way leaves neither the row nor its outbox entry.
+    let result = store.write(|w| {
+        w.create_contact(
+            fields("Ben", "+14155552671", "ben@globex.com"),
+            &Provenance::Manual,
+        )?;
+        w.create_contact(ContactFields::default(), &Provenance::Manual)
+    });
+    assert!(matches!(
+        result,
+        Err(StoreError::Invalid(ContactInvalid::Empty))
+    ));
+    assert_eq!(store.outbox_pending_count().expect("count"), 3);
+    assert!(
+        store
+            .contacts_with_key(KeyKind::Phone, "+14155552671")
+            .expect("lookup")
+            .is_empty()
+    );
+
+    let acked = store.outbox_ack_through(entries[1].seq).expect("ack");
+    assert_eq!(acked, 2);
+    assert_eq!(store.outbox_pending_count().expect("count"), 1);
+}
+
+#[test]
+fn the_clock_continues_after_reopening() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("cuecard.db");
+    let last = {
+        let mut store = Store::open(&path).expect("open");
+        store
+            .write(|w| {
+                w.create_contact(fields("A", "+919812345678", "a@x.in"), &Provenance::Manual)
+            })
+            .expect("write");
+        store.outbox_pending(10).expect("outbox")[0].hlc
+    };
+    let mut store = Store::open(&path).expect("reopen");
+    store
+        .write(|w| w.create_contact(fields("B", "+919812345679", "b@x.in"), &Provenance::Manual))
+        .expect("write");
+    let entries = store.outbox_pending(10).expect("outbox");
+    assert!(entries[1].hlc > last);
+    assert_eq!(entries[1].hlc.node, last.node, "same device, same node id");
+}
+
+#[test]
+fn soft_deleted_contacts_leave_lists_and_search_and_come_back() {
+    let mut store = Store::open_in_memory().expect("store");
+    let contact = store
+        .write(|w| {
+            w.create_contact(
+                fields("Asha", "+919812345678", "asha@acme.in"),
+                &Provenance::Manual,
+            )
+        })
+        .expect("create");
+    store
+        .write(|w| w.delete_contact(contact.id))
+        .expect("delete");
+    assert_eq!(
+        store.query_contacts(&query("asha")).expect("search").total,
+        0
+    );
+    assert_eq!(
+        store
+            .query_contacts(&ContactQuery::default())
+            .expect("list")
+            .total,
+        0
+    );
+    assert!(
+        store
+            .contacts_with_key(KeyKind::Phone, "+919812345678")
+            .expect("keys")
+            .is_empty()
+    );
+    let deleted = ContactQuery {
+        include_deleted: true,
+        ..Default::default()
+    };
+    assert_eq!(store.query_contacts(&deleted).expect("list").total, 1);
+    assert!(
+        store
+            .contact(contact.id)
+            .expect("get")
+            .expect("row kept")
+            .deleted_at
+            .is_some()
+    );
+    let edit = store.write(|w| {
+        w.update_contact(
+            contact.id,
+            fields("X", "+919812345678", "x@x.in"),
+            &Provenance::Manual,
+        )
+    });
+    assert!(
+        matches!(edit, Err(StoreError::NotFound { .. })),
+        "deleted contacts cannot be edited"
+    );
+
+    store
+        .write(|w| w.restore_contact(contact.id))
+        .expect("restore");
+    assert_eq!(
+        store.query_contacts(&query("asha")).expect("search").total,
+        1
+    );
+    let kinds: Vec<TimelineKind> = store
+        .timeline(contact.id, 10)
+        .expect("timeline")
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            TimelineKind::Restored,
+            TimelineKind::Deleted,
+            TimelineKind::Created
+        ]
+    );
+}
+
+#[test]
+fn lists_filter_sort_and_page() {
+    let mut store = Store::open_in_memory().expect("store");
+    store
+        .write(|w| {
+            for (i, name) in ["Chen Wei", "asha rao", "Ben Carter", "Dee Dupe"]
+                .iter()
+                .enumerate()
+            {
+                let mut f = fields(name, &format!("+91981234567{i}"), &format!("p{i}@x.in"));
+                f.deal_stage = if i % 2 == 0 {
+                    DealStage::Qualified
+                } else {
+                    DealStage::Lead
+                };
+                f.tags = if i == 3 { vec!["VIP".into()] } else { vec![] };
+                f.do_not_call = i == 2;
+                w.create_contact(f, &Provenance::Manual)?;
+            }
+            Ok(())
+        })
+        .expect("seed");
+    let names = |q: ContactQuery| -> Vec<String> {
+        store
+            .query_contacts(&q)
+            .expect("query")
+            .contacts
+            .into_iter()
+            .map(|c| c.fields.name)
+            .collect()
+    };
+    assert_eq!(
+        names(ContactQuery::default()),
+        vec!["asha rao", "Ben Carter", "Chen Wei", "Dee Dupe"]
+    );
+    assert_eq!(
+        names(ContactQuery {
+            sort: Some(ContactSort::NameDesc),
+            ..Default::default()
+        }),
+        vec!["Dee Dupe", "Chen Wei", "Ben Carter", "asha rao"]
+    );
+    assert_eq!(
+        names(ContactQuery {
+            stage: Some(DealStage::Qualified),
+            ..Default::default()
+        }),
+        vec!["Ben Carter", "Chen Wei"]
+    );
+    assert_eq!(
+        names(ContactQuery {
+            tag: Some("vip".into()),
+            ..Default::default()
+        }),
+        vec!["Dee Dupe"]
+    );
+    assert_eq!(
+        names(ContactQuery {
+            do_not_call: Some(true),
+            ..Default::default()
+        }),
+        vec!["Ben Carter"]
+    );
+    let page = store
+        .query_contacts(&ContactQuery {
+            limit: Some(2),
+            offset: Some(2),
+            ..Default::default()
+        })
+        .expect("page");
+    assert_eq!(page.total, 4);
+    assert_eq!(page.contacts.len(), 2);
+    assert_eq!(
+        store.tag_counts().expect("tags"),
+        vec![TagCount {
+            tag: "VIP".into(),
+            count: 1
+        }]
+    );
+    // Hostile search text is just text.
+    assert_eq!(
+        store
+            .query_contacts(&query("\"AND OR NEAR("))
+            .expect("search")
+            .total,
+        0
+    );
+}
+
+#[test]
+fn do_not_call_entries_flag_contacts() {
+    let mut store = Store::open_in_memory().expect("store");
+    let contact = store
+        .write(|w| {
+            w.create_contact(
+                fields("Asha", "+919812345678", "asha@acme.in"),
+                &Provenance::Manual,
+            )
+        })
+        .expect("create");
+    let flagged = store
+        .write(|w| w.add_dnc("+919812345678", Some("asked"), DncSource::OptOut))
+        .expect("add");
+    assert_eq!(flagged, 1);
+    assert!(
+        store
+            .contact(contact.id)
+            .expect("get")
+            .expect("exists")
+            .fields
+            .do_not_call
+    );
+    assert_eq!(
+        store
+            .dnc_entry("+919812345678")
+            .expect("entry")
+            .map(|e| e.source),
+        Some(DncSource::OptOut)
+    );
+    assert!(
+        store
+            .write(|w| w.add_dnc("12345", None, DncSource::Manual))
+            .is_err()
+    );
+    assert!(
+        store
+            .write(|w| w.remove_dnc("+919812345678"))
+            .expect("remove")
+    );
+    assert!(
+        !store
+            .write(|w| w.remove_dnc("+919812345678"))
+            .expect("remove again")
+    );
+    assert!(store.dnc_list().expect("list").is_empty());
+}
+
+#[test]
+fn calls_transcripts_and_notes_are_searchable_and_on_the_timeline() {
+    let mut store = Store::open_in_memory().expect("store");
+    let contact = store
+        .write(|w| {
+            w.create_contact(
+                fields("Asha", "+919812345678", "asha@acme.in"),
+                &Provenance::Manual,
+            )
+        })
+        .expect("create");
+    let call = Call {
+        id: CallId::new(),
+        contact_id: Some(contact.id),
+        direction: CallDirection::Outbound,
+        status: CallStatus::Completed,
+        from: "+14155550000".into(),
+        to: "+919812345678".into(),
+        started_at: now(),
+        answered_at: Some(now()),
+        ended_at: Some(now()),
+        duration_secs: 312,
+        disposition: Some(Disposition::MeetingBooked),
+        recording: None,
+        notes: String::new(),
+    };
+    let utterance = Utterance {
+        id: UtteranceId::new(),
+        channel: Channel::FarEnd,
+        speaker: None,
+        start_ms: 1200,
+        end_ms: 4100,
+        text: "Honestly the price is too high compared to Freightify".into(),
+        confidence: Some(0.92),
+        words: vec![WordTiming {
+            word: "Honestly".into(),
+            start_ms: 1200,
+            end_ms: 1600,
+            confidence: None,
+        }],
+    };
+    store
+        .write(|w| {
+            w.save_call(&call)?;
+            w.add_utterances(call.id, std::slice::from_ref(&utterance))?;
+            w.add_note(
+                contact.id,
+                Some(call.id),
+                "Send the logistics case study by Friday",
+            )?;
+            Ok(())
+        })
+        .expect("write");
+    assert_eq!(store.call(call.id).expect("call"), Some(call.clone()));
+    assert_eq!(
+        store.transcript(call.id).expect("transcript"),
+        vec![utterance.clone()]
+    );
+    let hits = store.search("freightify", 5).expect("search");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].kind, SearchHitKind::Transcript);
+    assert_eq!(hits[0].contact_id, Some(contact.id));
+    assert!(
+        hits[0].snippet.contains("[Freightify]"),
+        "{}",
+        hits[0].snippet
+    );
+    let hits = store.search("case stud", 5).expect("search");
+    assert_eq!(hits[0].kind, SearchHitKind::Note);
+    let kinds: Vec<TimelineKind> = store
+        .timeline(contact.id, 10)
+        .expect("timeline")
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            TimelineKind::Note,
+            TimelineKind::Call,
+            TimelineKind::Created
+        ]
+    );
+    // Transcripts are immutable.
+    assert!(
+        store
+            .write(|w| w.add_utterances(call.id, std::slice::from_ref(&utterance)))
+            .is_err()
+    );
+}
+
+#[test]
+fn scorecard_status_never_moves_back() {
+    let mut store = Store::open_in_memory().expect("store");
+    let mut card = Scorecard {
+        id: ScorecardId::new(),
+        subject: ScoreSubject::Call(CallId::new()),
+        total: 72,
+        rubric_version: "default-1".into(),
+        categories: vec![],
+        checks: vec![],
+        status: ScorecardStatus::Final,
+        created_at: now(),
+    };
+    store.write(|w| w.save_scorecard(&card)).expect("final");
+    card.status = ScorecardStatus::Draft;
+    assert!(store.write(|w| w.save_scorecard(&card)).is_err());
+    card.status = ScorecardStatus::Reviewed;
+    store.write(|w| w.save_scorecard(&card)).expect("reviewed");
+    let ScoreSubject::Call(call_id) = card.subject else {
+        unreachable!()
+    };
+    assert_eq!(
+        store.scorecards_for(&call_id.to_string()).expect("read")[0].status,
+        ScorecardStatus::Reviewed
+    );
+}

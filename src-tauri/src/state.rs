@@ -1,0 +1,47 @@
+//! The app's state: the database (or why it could not be opened) and start-up timing.
+
+use cuecard_store::{Store, StoreError};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+use tracing_appender::non_blocking::WorkerGuard;
+
+pub struct AppState {
+    pub db_path: PathBuf,
+    pub db: Mutex<Db>,
+    pub started: Instant,
+    _log_guard: Option<WorkerGuard>,
+}
+
+/// The database, or the reason it is not open.
+pub enum Db {
+    Open(Store),
+    Unavailable(StoreError),
+}
+
+impl AppState {
+    pub fn open(started: Instant, log_guard: Option<WorkerGuard>) -> AppState {
+        let db_path = cuecard_store::default_db_path()
+            .unwrap_or_else(|| PathBuf::from(cuecard_store::DB_FILE_NAME));
+        let db = open_db(&db_path);
+        AppState {
+            db_path,
+            db: Mutex::new(db),
+            started,
+            _log_guard: log_guard,
+        }
+    }
+}
+
+pub fn open_db(path: &std::path::Path) -> Db {
+    match Store::open_with_report(path) {
+        Ok((store, report)) => {
+            tracing::info!(path = %path.display(), from = report.from_version, applied = ?report.applied, "database open");
+            Db::Open(store)
+        }
+        Err(error) => {
+            tracing::error!(%error, "database unavailable");
+            Db::Unavailable(error)
+        }
+    }
+}
