@@ -1,5 +1,5 @@
 //! The UI's TypeScript bindings must match the Rust commands. This test fails when
-//! `ui/src/bindings.ts` is stale; `cargo xtask bindings` (which sets
+//! `ui/src/bindings.ts` is stale; `scripts/dev.sh bindings` (which sets
 //! `CUECARD_UPDATE_BINDINGS=1`) rewrites it.
 
 use std::path::PathBuf;
@@ -18,7 +18,7 @@ fn typescript_bindings_are_current() {
     let current = std::fs::read_to_string(&checked_in).unwrap_or_default();
     assert!(
         current == fresh,
-        "ui/src/bindings.ts is stale: run `cargo xtask bindings` and commit the result"
+        "ui/src/bindings.ts is stale: run `scripts/dev.sh bindings` and commit the result"
     );
 }
 

@@ -1,1 +1,234 @@
+//! Harness for end-to-end tests and the cold-start benchmark: starts a private Xvfb
+//! display, `tauri-driver` in front of WebKitWebDriver, and the real desktop app with
+//! its own data directory; cleans everything up on drop.
 
+use anyhow::{Context, Result, bail};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The desktop binary under test: `$CUECARD_APP`, else `cuecard-desktop` next to the
+/// test executable's profile directory (built by `cargo build -p cuecard-desktop`).
+pub fn app_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("CUECARD_APP") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe()?;
+    for dir in exe.ancestors().skip(1) {
+        let candidate = dir.join("cuecard-desktop");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    bail!("cuecard-desktop is not built: run `cargo build -p cuecard-desktop` (scripts/dev.sh test does)")
+}
+
+/// Whether the tools the end-to-end tests drive are installed; lists the missing ones.
+pub fn missing_tools() -> Vec<&'static str> {
+    ["Xvfb", "tauri-driver", "WebKitWebDriver"]
+        .into_iter()
+        .filter(|tool| which(tool).is_none())
+        .collect()
+}
+
+/// True when end-to-end tests may be skipped: only outside CI, and only when asked.
+pub fn skip_requested() -> bool {
+    std::env::var_os("CI").is_none() && std::env::var_os("CUECARD_SKIP_E2E").is_some()
+}
+
+pub fn which(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let home_cargo = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
+    std::env::split_paths(&path)
+        .chain(home_cargo)
+        .map(|dir| dir.join(tool))
+        .find(|candidate| candidate.is_file())
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A child process killed (and reaped) on drop, together with anything it started:
+/// spawn it with [`own_group`] so it leads its own process group.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // The whole group: tauri-driver's WebKitWebDriver and the app it launched too.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.0.id())])
+            .stderr(Stdio::null())
+            .status();
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Makes the command's process the leader of a new process group.
+pub fn own_group(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    command.process_group(0)
+}
+
+/// A private X display. Its framebuffer is kept in a file, so [`Xvfb::screenshot_png`]
+/// can capture exactly what a user would see without asking the app.
+pub struct Xvfb {
+    pub display: String,
+    fb_dir: tempfile::TempDir,
+    _process: Guard,
+}
+
+impl Xvfb {
+    pub fn start() -> Result<Xvfb> {
+        let xvfb = which("Xvfb").context("Xvfb is not installed (apt-get install xvfb)")?;
+        for number in 90..140 {
+            let lock = PathBuf::from(format!("/tmp/.X{number}-lock"));
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+            if lock.exists() || socket.exists() {
+                continue;
+            }
+            let display = format!(":{number}");
+            let fb_dir = tempfile::tempdir()?;
+            let child = own_group(&mut Command::new(&xvfb))
+                .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-fbdir"])
+                .arg(fb_dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting Xvfb")?;
+            let mut guard = Guard(child);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if socket.exists() {
+                    return Ok(Xvfb {
+                        display,
+                        fb_dir,
+                        _process: guard,
+                    });
+                }
+                if let Ok(Some(_)) = guard.0.try_wait() {
+                    break; // lost a race for this display: try the next one
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        bail!("could not start Xvfb on any display :90–:139")
+    }
+}
+
+impl Xvfb {
+    /// The screen as a PNG, read from Xvfb's framebuffer file (XWD format, 24/32-bit).
+    pub fn screenshot_png(&self) -> Result<Vec<u8>> {
+        let xwd = std::fs::read(self.fb_dir.path().join("Xvfb_screen0")).context("reading the Xvfb framebuffer")?;
+        xwd_to_png(&xwd)
+    }
+}
+
+/// Converts an XWD image with 32 bits per pixel (what Xvfb keeps for depth 24) to PNG.
+pub fn xwd_to_png(xwd: &[u8]) -> Result<Vec<u8>> {
+    let field = |index: usize| -> Result<u32> {
+        let bytes = xwd.get(index * 4..index * 4 + 4).context("XWD header is truncated")?;
+        Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    };
+    let (header_size, width, height) = (field(0)? as usize, field(4)? as usize, field(5)? as usize);
+    let (byte_order, bits_per_pixel, bytes_per_line) = (field(7)?, field(11)?, field(12)? as usize);
+    let (red_mask, green_mask, blue_mask, colors) = (field(14)?, field(15)?, field(16)?, field(19)? as usize);
+    if bits_per_pixel != 32 {
+        bail!("XWD with {bits_per_pixel} bits per pixel is not supported");
+    }
+    let data = xwd.get(header_size + colors * 12..).context("XWD has no pixel data")?;
+    let channel = |pixel: u32, mask: u32| ((pixel & mask) >> mask.trailing_zeros()) as u8;
+    let mut rgb = Vec::with_capacity(width * height * 3);
+    for y in 0..height {
+        for x in 0..width {
+            let at = y * bytes_per_line + x * 4;
+            let raw: [u8; 4] = data.get(at..at + 4).context("XWD pixel data is truncated")?.try_into()?;
+            let pixel = if byte_order == 0 { u32::from_le_bytes(raw) } else { u32::from_be_bytes(raw) };
+            rgb.extend_from_slice(&[channel(pixel, red_mask), channel(pixel, green_mask), channel(pixel, blue_mask)]);
+        }
+    }
+    let mut png = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png, width as u32, height as u32);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.write_header()?.write_image_data(&rgb)?;
+    }
+    Ok(png)
+}
+
+/// `tauri-driver` listening on a free port, driving WebKitWebDriver on another.
+pub struct TauriDriver {
+    pub url: String,
+    _process: Guard,
+}
+
+impl TauriDriver {
+    pub fn start(display: &str, data_dir: &Path) -> Result<TauriDriver> {
+        let driver = which("tauri-driver").context("tauri-driver is not installed (cargo install tauri-driver)")?;
+        let native = which("WebKitWebDriver").context("WebKitWebDriver is not installed (apt-get install webkit2gtk-driver)")?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let child = own_group(&mut Command::new(driver))
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .arg("--native-driver")
+            .arg(native)
+            .env("DISPLAY", display)
+            .env("CUECARD_DATA_DIR", data_dir)
+            .env("XDG_DATA_HOME", data_dir.join("xdg-data"))
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting tauri-driver")?;
+        let guard = Guard(child);
+        // tauri-driver forwards to WebKitWebDriver, which it starts itself: both must listen.
+        wait_for_port(port, Duration::from_secs(10))?;
+        wait_for_port(native_port, Duration::from_secs(10))?;
+        Ok(TauriDriver {
+            url: format!("http://127.0.0.1:{port}"),
+            _process: guard,
+        })
+    }
+}
+
+pub fn wait_for_port(port: u16, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("nothing listened on port {port} within {timeout:?}")
+}
+
+/// Connects a WebDriver session that launches `app`.
+pub async fn connect(driver: &TauriDriver, app: &Path) -> Result<fantoccini::Client> {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": app.display().to_string() }),
+    );
+    caps.insert("browserName".into(), serde_json::json!("wry"));
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = fantoccini::ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .context("opening a WebDriver session on the app")?;
+    Ok(client)
+}
+
+/// Where test artifacts (screenshots) go: `$CUECARD_ARTIFACTS` or `<repo>/test-artifacts`.
+pub fn artifacts_dir() -> PathBuf {
+    std::env::var_os("CUECARD_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-artifacts"))
+}

@@ -256,7 +256,7 @@ impl Prepared {
     }
 
     fn run(&self, w: &mut Writer<'_>, detail_rows: usize) -> Result<ImportReport, ImportError> {
-        let mut report = ImportReport {
+        let report = ImportReport {
             file_name: self.file_name.clone(),
             encoding: self.table.encoding.to_owned(),
             delimiter: match self.table.delimiter {
@@ -278,13 +278,38 @@ impl Prepared {
             committed: false,
             elapsed_ms: 0,
         };
-        let dnc = w.dnc_numbers()?;
-        let mut keys = w.contact_key_index()?;
-        let mut first_row_of: HashMap<ContactId, u64> = HashMap::new();
+        let mut state = RunState {
+            dnc: w.dnc_numbers()?,
+            keys: w.contact_key_index()?,
+            first_row_of: HashMap::new(),
+            report,
+            detail_rows,
+        };
 
-        for (row, cells) in &self.table.rows {
-            let row = *row;
-            let built = self.build(cells);
+        // Rows are built (parsed, normalised, validated: pure CPU) on a second thread while
+        // this one writes the previous ones: the two halves overlap instead of adding up.
+        std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<(u64, Built)>(1024);
+            scope.spawn(move || {
+                for (row, cells) in &self.table.rows {
+                    if sender.send((*row, self.build(cells))).is_err() {
+                        return; // the writer stopped on an error
+                    }
+                }
+            });
+            for (row, built) in receiver {
+                self.write_row(w, &mut state, row, built)?;
+            }
+            Ok::<_, ImportError>(())
+        })?;
+        Ok(state.report)
+    }
+
+    /// Writes one built row: scrub, dedupe, create or merge, and account for it.
+    fn write_row(&self, w: &mut Writer<'_>, state: &mut RunState, row: u64, built: Built) -> Result<(), ImportError> {
+        let RunState { dnc, keys, first_row_of, report, detail_rows } = state;
+        let detail_rows = *detail_rows;
+        {
             let (outcome, fields) = match built {
                 Built::Blank => {
                     report.blank += 1;
@@ -402,7 +427,7 @@ impl Prepared {
                 });
             }
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Turns one row into contact fields, or says why it cannot be.
@@ -419,6 +444,7 @@ impl Prepared {
         let (mut first, mut last) = (String::new(), String::new());
         let mut value: Option<&str> = None;
         let mut currency: Option<String> = None;
+        let mut first_region: Option<phonenumber::country::Id> = None;
         for m in &self.mapping {
             let text = cell(m);
             if text.is_empty() {
@@ -433,11 +459,16 @@ impl Prepared {
                 FieldTarget::Title => fields.title = Some(text.to_owned()),
                 FieldTarget::Phone => {
                     for raw in phone::split_numbers(text) {
-                        match phone::normalize_phone(raw, self.region) {
-                            Ok(e164) => fields.phones.push(Phone {
-                                e164,
-                                label: phone_label(column),
-                            }),
+                        match phone::normalize_phone_with_region(raw, self.region) {
+                            Ok((e164, region)) => {
+                                if fields.phones.is_empty() {
+                                    first_region = region;
+                                }
+                                fields.phones.push(Phone {
+                                    e164,
+                                    label: phone_label(column),
+                                });
+                            }
                             Err(_) => {
                                 return Built::Failed(format!(
                                     "invalid phone number {raw:?} in column {column:?}"
@@ -516,16 +547,25 @@ impl Prepared {
             return Built::Failed("no phone number or e-mail address".to_owned());
         }
         if fields.time_zone.is_none() {
-            fields.time_zone = fields
-                .phones
-                .first()
-                .and_then(|p| timezone::zone_for_number(&p.e164));
+            fields.time_zone = first_region.and_then(|r| timezone::zone_for_region(r.as_ref()));
         }
         match fields.normalized() {
             Ok(fields) => Built::Contact(fields),
             Err(e) => Built::Failed(e.to_string()),
         }
     }
+}
+
+/// What an import run carries from row to row.
+struct RunState {
+    /// Numbers on the do-not-call list.
+    dnc: std::collections::HashSet<String>,
+    /// Phone and e-mail keys of live contacts, including those this run created.
+    keys: HashMap<(String, String), ContactId>,
+    /// The row each contact created by this run came from.
+    first_row_of: HashMap<ContactId, u64>,
+    report: ImportReport,
+    detail_rows: usize,
 }
 
 enum Built {

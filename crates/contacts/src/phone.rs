@@ -26,6 +26,11 @@ pub fn region(code: &str) -> Result<Id, PhoneError> {
 /// Normalises a number to E.164. Numbers without a `+` country code are read as
 /// numbers of `default_region`; `00` international prefixes are accepted.
 pub fn normalize_phone(raw: &str, default_region: Id) -> Result<String, PhoneError> {
+    normalize_phone_with_region(raw, default_region).map(|(e164, _)| e164)
+}
+
+/// As [`normalize_phone`], also returning the number's region (parsed once).
+pub fn normalize_phone_with_region(raw: &str, default_region: Id) -> Result<(String, Option<Id>), PhoneError> {
     let trimmed = raw.trim();
     let text = match trimmed.strip_prefix("00") {
         Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit() && c != '0') => {
@@ -38,7 +43,7 @@ pub fn normalize_phone(raw: &str, default_region: Id) -> Result<String, PhoneErr
     if !number.is_valid() {
         return Err(PhoneError::Invalid(raw.trim().to_owned()));
     }
-    Ok(number.format().mode(Mode::E164).to_string())
+    Ok((number.format().mode(Mode::E164).to_string(), number.country().id()))
 }
 
 /// The region (ISO 3166 alpha-2) a valid E.164 number belongs to.

@@ -33,8 +33,12 @@ pub fn zones_for_country(country: &str) -> &'static [&'static str] {
 
 /// The zone of an E.164 number when its country has exactly one.
 pub fn zone_for_number(e164: &str) -> Option<String> {
-    let country = crate::phone::region_of(e164)?;
-    match zones_for_country(&country) {
+    zone_for_region(&crate::phone::region_of(e164)?)
+}
+
+/// The zone of a country (ISO 3166 alpha-2) when it has exactly one.
+pub fn zone_for_region(country: &str) -> Option<String> {
+    match zones_for_country(country) {
         [only] => Some((*only).to_owned()),
         _ => None,
     }

@@ -29,14 +29,14 @@ CREATE INDEX contacts_by_name ON contacts (name COLLATE NOCASE) WHERE deleted_at
 CREATE INDEX contacts_by_updated ON contacts (updated_at) WHERE deleted_at IS NULL;
 
 -- Derived lookup keys of live contacts (phone E.164, lower-cased e-mail, tag), kept by
--- the repository in the same transaction as the contact. Used for dedupe and tag filters.
+-- the repository in the same transaction as the contact (it deletes a contact's old keys
+-- by value, so no second index is needed). Used for dedupe and tag filters.
 CREATE TABLE contact_keys (
     kind       TEXT NOT NULL CHECK (kind IN ('phone', 'email', 'tag')),
     value      TEXT NOT NULL COLLATE NOCASE,
-    contact_id TEXT NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+    contact_id TEXT NOT NULL,
     PRIMARY KEY (kind, value, contact_id)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX contact_keys_by_contact ON contact_keys (contact_id);
 
 CREATE TABLE dnc (
     e164     TEXT PRIMARY KEY,
@@ -46,7 +46,8 @@ CREATE TABLE dnc (
 ) STRICT;
 
 CREATE TABLE timeline_events (
-    id         TEXT PRIMARY KEY,
+    seq        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL,
     contact_id TEXT NOT NULL,
     at         TEXT NOT NULL,
     kind       TEXT NOT NULL,
@@ -55,16 +56,16 @@ CREATE TABLE timeline_events (
 ) STRICT;
 CREATE INDEX timeline_by_contact ON timeline_events (contact_id, at);
 
--- Every change, written in the same transaction as the change itself; sync drains it.
+-- Every change, written in the same transaction as the change itself; sync drains it in
+-- seq order. Acknowledgements are cumulative: meta 'outbox_acked_seq' is the watermark.
+-- Rows are never deleted below the newest, so seq (the rowid) only grows.
 CREATE TABLE outbox (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-    mutation_id TEXT NOT NULL UNIQUE,
+    seq         INTEGER PRIMARY KEY,
+    mutation_id TEXT NOT NULL,
     entity      TEXT NOT NULL,
     row_id      TEXT NOT NULL,
     op          TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
     changed     TEXT NOT NULL,  -- JSON {field: new value}
     hlc         TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    acked_at    TEXT
+    created_at  TEXT NOT NULL
 ) STRICT;
-CREATE INDEX outbox_pending ON outbox (seq) WHERE acked_at IS NULL;

@@ -2,8 +2,11 @@
 -- repositories (contacts need derived phone tokens); existing rows are back-filled by the
 -- Rust step of this migration.
 
+-- Contentless: the text lives in `contacts` already; contentless_delete lets the
+-- repository delete and replace rows by rowid.
 CREATE VIRTUAL TABLE contacts_fts USING fts5 (
     name, company, title, phones, emails, tags, custom,
+    content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 

@@ -60,7 +60,11 @@ pub enum ContactSort {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ContactPage {
     pub contacts: Vec<Contact>,
+    /// How many contacts match; for a search, at most [`SEARCH_COUNT_CAP`].
     pub total: u32,
+    /// True when a search matched more than [`SEARCH_COUNT_CAP`] contacts: `total` is the
+    /// cap and the page holds the newest matches (unless another sort was asked for).
+    pub total_capped: bool,
 }
 
 /// A short form of a contact for pickers and reports.
@@ -93,8 +97,8 @@ impl Writer<'_> {
             updated_at: self.now,
             deleted_at: None,
         };
+        let row = ContactRow::from(&contact)?;
         let rowid = {
-            let row = ContactRow::from(&contact)?;
             let mut stmt = self.tx.prepare_cached(
                 "INSERT INTO contacts (id, name, company, title, phones, emails, tags, deal_stage,
                     deal_value, deal_currency, custom_fields, time_zone, do_not_call, do_not_email,
@@ -127,16 +131,19 @@ impl Writer<'_> {
             self.tx.last_insert_rowid()
         };
         write_keys(&self.tx, &contact)?;
-        index_contact(&self.tx, rowid, &contact.fields)?;
-        let mut changed = fields_json(&contact.fields)?;
-        if let serde_json::Value::Object(map) = &mut changed {
-            map.insert(
-                "created_at".into(),
-                serde_json::Value::String(sql::ts(&contact.created_at)),
-            );
+        index_contact(&self.tx, rowid, &contact.fields, false)?;
+        #[derive(Serialize)]
+        struct Inserted<'a> {
+            #[serde(flatten)]
+            fields: &'a ContactFields,
+            created_at: &'a str,
         }
-        let id = contact.id.to_string();
-        self.record("contacts", &id, OutboxOp::Insert, &changed)?;
+        let changed = sql::to_json(&Inserted {
+            fields: &contact.fields,
+            created_at: &row.created_at,
+        })?;
+        let id = row.id;
+        self.record_json("contacts", &id, OutboxOp::Insert, &changed)?;
         let (kind, summary) = match provenance {
             Provenance::Manual => (TimelineKind::Created, "Contact created".to_owned()),
             Provenance::Import { file, row } => (
@@ -207,11 +214,9 @@ impl Writer<'_> {
                 after.fields.owner,
                 row.updated_at,
             ])?;
-        self.tx
-            .prepare_cached("DELETE FROM contact_keys WHERE contact_id = ?1")?
-            .execute([&row.id])?;
+        delete_keys(&self.tx, &before)?;
         write_keys(&self.tx, &after)?;
-        index_contact(&self.tx, rowid, &after.fields)?;
+        index_contact(&self.tx, rowid, &after.fields, true)?;
         let mut change = serde_json::Map::new();
         for key in &changed {
             change.insert(key.clone(), new[key.as_str()].clone());
@@ -264,13 +269,12 @@ impl Writer<'_> {
             (&id_text, &deleted_at, &now),
         )?;
         if deleted {
-            self.tx
-                .execute("DELETE FROM contact_keys WHERE contact_id = ?1", [&id_text])?;
+            delete_keys(&self.tx, &contact)?;
             self.tx
                 .execute("DELETE FROM contacts_fts WHERE rowid = ?1", [rowid])?;
         } else {
             write_keys(&self.tx, &contact)?;
-            index_contact(&self.tx, rowid, &contact.fields)?;
+            index_contact(&self.tx, rowid, &contact.fields, true)?;
         }
         let op = if deleted {
             OutboxOp::Delete
@@ -478,9 +482,32 @@ fn query_contacts(conn: &Connection, query: &ContactQuery) -> Result<ContactPage
     let offset = query.offset.unwrap_or(0);
     let param_refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
 
-    let total: u32 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM {from} {where_sql}"))?
-        .query_row(param_refs.as_slice(), |row| row.get(0))?;
+    // A search that matches more than SEARCH_COUNT_CAP contacts is too broad to rank:
+    // counting and scoring every match costs time proportional to the matches. Such a
+    // search counts up to the cap, and (unless another order was asked for) lists the
+    // newest matches, which FTS5 yields in rowid order without looking at the rest.
+    let (total, total_capped, sort) = if text.is_some() {
+        let counted: u32 = conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM (SELECT 1 FROM {from} {where_sql} LIMIT {})",
+                SEARCH_COUNT_CAP + 1
+            ))?
+            .query_row(param_refs.as_slice(), |row| row.get(0))?;
+        if counted > SEARCH_COUNT_CAP {
+            let sort = match query.sort {
+                None | Some(ContactSort::Relevance) => "contacts_fts.rowid DESC",
+                Some(_) => sort,
+            };
+            (SEARCH_COUNT_CAP, true, sort)
+        } else {
+            (counted, false, sort)
+        }
+    } else {
+        let total: u32 = conn
+            .prepare_cached(&format!("SELECT count(*) FROM {from} {where_sql}"))?
+            .query_row(param_refs.as_slice(), |row| row.get(0))?;
+        (total, false, sort)
+    };
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM {from} {where_sql} ORDER BY {sort} LIMIT {limit} OFFSET {offset}"
     ))?;
@@ -488,8 +515,15 @@ fn query_contacts(conn: &Connection, query: &ContactQuery) -> Result<ContactPage
     let contacts = rows
         .map(|r| r?.into_contact().map(|(_, c)| c))
         .collect::<Result<Vec<_>>>()?;
-    Ok(ContactPage { contacts, total })
+    Ok(ContactPage {
+        contacts,
+        total,
+        total_capped,
+    })
 }
+
+/// Searches matching more contacts than this report "more than N" instead of a count.
+pub const SEARCH_COUNT_CAP: u32 = 1000;
 
 /// The raw text of a contacts row.
 struct ContactRow {
@@ -603,26 +637,41 @@ impl ContactRow {
     }
 }
 
+/// A contact's lookup keys: (kind, value) for each phone, e-mail and tag.
+fn keys_of(contact: &Contact) -> impl Iterator<Item = (&'static str, &str)> {
+    let f = &contact.fields;
+    f.phones
+        .iter()
+        .map(|p| ("phone", p.e164.as_str()))
+        .chain(f.emails.iter().map(|e| ("email", e.address.as_str())))
+        .chain(f.tags.iter().map(|t| ("tag", t.as_str())))
+}
+
+fn delete_keys(conn: &Connection, contact: &Contact) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "DELETE FROM contact_keys WHERE kind = ?1 AND value = ?2 AND contact_id = ?3",
+    )?;
+    let id = contact.id.to_string();
+    for (kind, value) in keys_of(contact) {
+        stmt.execute((kind, value, &id))?;
+    }
+    Ok(())
+}
+
 fn write_keys(conn: &Connection, contact: &Contact) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT OR IGNORE INTO contact_keys (kind, value, contact_id) VALUES (?1, ?2, ?3)",
     )?;
     let id = contact.id.to_string();
-    for phone in &contact.fields.phones {
-        stmt.execute(("phone", &phone.e164, &id))?;
-    }
-    for email in &contact.fields.emails {
-        stmt.execute(("email", &email.address, &id))?;
-    }
-    for tag in &contact.fields.tags {
-        stmt.execute(("tag", tag, &id))?;
+    for (kind, value) in keys_of(contact) {
+        stmt.execute((kind, value, &id))?;
     }
     Ok(())
 }
 
 /// Writes a contact's search row. Phone numbers are indexed as their full digits and with
 /// a 1-, 2- and 3-digit country code stripped, so "98123…" and "+91 98123…" both match.
-fn index_contact(conn: &Connection, rowid: i64, fields: &ContactFields) -> Result<()> {
+fn index_contact(conn: &Connection, rowid: i64, fields: &ContactFields, replace: bool) -> Result<()> {
     let mut phones = String::new();
     for phone in &fields.phones {
         let digits = phone.e164.trim_start_matches('+');
@@ -637,8 +686,10 @@ fn index_contact(conn: &Connection, rowid: i64, fields: &ContactFields) -> Resul
     }
     let emails: Vec<&str> = fields.emails.iter().map(|e| e.address.as_str()).collect();
     let custom: Vec<&str> = fields.custom_fields.values().map(String::as_str).collect();
-    conn.prepare_cached("DELETE FROM contacts_fts WHERE rowid = ?1")?
-        .execute([rowid])?;
+    if replace {
+        conn.prepare_cached("DELETE FROM contacts_fts WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
     conn.prepare_cached(
         "INSERT INTO contacts_fts (rowid, name, company, title, phones, emails, tags, custom)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -665,7 +716,7 @@ pub(crate) fn reindex_all(tx: &Transaction<'_>) -> Result<()> {
     let rows = stmt.query_map([], ContactRow::read)?;
     for row in rows {
         let (rowid, contact) = row?.into_contact()?;
-        index_contact(tx, rowid, &contact.fields)?;
+        index_contact(tx, rowid, &contact.fields, false)?;
     }
     Ok(())
 }

@@ -20,7 +20,8 @@ mod sql;
 mod timeline;
 
 pub use contacts::{
-    ContactPage, ContactQuery, ContactSort, ContactSummary, KeyKind, Provenance, TagCount,
+    ContactPage, ContactQuery, ContactSort, ContactSummary, KeyKind, Provenance, SEARCH_COUNT_CAP,
+    TagCount,
 };
 pub use error::{Result, StoreError};
 pub use migrations::LATEST_VERSION;
@@ -307,6 +308,9 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // 32 MiB page cache: bulk imports touch several indexes at random places.
+    conn.pragma_update(None, "cache_size", -32_768)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

@@ -40,6 +40,11 @@ impl Writer<'_> {
         op: OutboxOp,
         changed: &serde_json::Value,
     ) -> Result<()> {
+        self.record_json(entity, row_id, op, &changed.to_string())
+    }
+
+    /// As [`Writer::record`], with the changed fields already serialised as a JSON object.
+    pub fn record_json(&mut self, entity: &str, row_id: &str, op: OutboxOp, changed: &str) -> Result<()> {
         let hlc = self.next_hlc();
         let op = sql::enum_name(&op)?;
         self.tx
@@ -52,7 +57,7 @@ impl Writer<'_> {
                 entity,
                 row_id,
                 op,
-                changed.to_string(),
+                changed,
                 hlc.to_string(),
                 sql::ts(&self.now),
             ))?;
@@ -65,9 +70,9 @@ impl Store {
     pub fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT seq, mutation_id, entity, row_id, op, changed, hlc, created_at
-             FROM outbox WHERE acked_at IS NULL ORDER BY seq LIMIT ?1",
+             FROM outbox WHERE seq > ?2 ORDER BY seq LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit], |row| {
+        let rows = stmt.query_map((limit, acked_seq(self.conn())?), |row| {
             Ok((
                 row.get::<_, i64>(0)?,
                 row.get::<_, String>(1)?,
@@ -99,19 +104,40 @@ impl Store {
     /// How many changes wait to be synced.
     pub fn outbox_pending_count(&self) -> Result<u32> {
         Ok(self.conn().query_row(
-            "SELECT count(*) FROM outbox WHERE acked_at IS NULL",
-            [],
+            "SELECT count(*) FROM outbox WHERE seq > ?1",
+            [acked_seq(self.conn())?],
             |row| row.get(0),
         )?)
     }
 
     /// Marks changes up to and including `seq` as acknowledged by the server.
     pub fn outbox_ack_through(&mut self, seq: i64) -> Result<u64> {
-        let now = sql::ts(&cuecard_core::now());
-        let n = self.conn().execute(
-            "UPDATE outbox SET acked_at = ?1 WHERE seq <= ?2 AND acked_at IS NULL",
-            (now, seq),
+        let before = acked_seq(self.conn())?;
+        if seq <= before {
+            return Ok(0);
+        }
+        let newly: i64 = self.conn().query_row(
+            "SELECT count(*) FROM outbox WHERE seq > ?1 AND seq <= ?2",
+            (before, seq),
+            |row| row.get(0),
         )?;
-        Ok(n as u64)
+        self.conn().execute(
+            "INSERT INTO meta (key, value) VALUES ('outbox_acked_seq', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [seq.to_string()],
+        )?;
+        Ok(newly.unsigned_abs())
     }
+}
+
+/// The highest acknowledged outbox sequence number (0 when none).
+fn acked_seq(conn: &rusqlite::Connection) -> Result<i64> {
+    let text: Option<String> = sql::optional(conn.query_row(
+        "SELECT value FROM meta WHERE key = 'outbox_acked_seq'",
+        [],
+        |row| row.get(0),
+    ))?;
+    text.map(|t| t.parse().map_err(|e| crate::StoreError::decode("outbox watermark", e)))
+        .transpose()
+        .map(|v| v.unwrap_or(0))
 }

@@ -18,7 +18,8 @@ pub enum SearchHitKind {
     Note,
 }
 
-/// One search result with a highlighted snippet (matches wrapped in `[` `]`).
+/// One search result with a snippet: for transcripts and notes the matching words are
+/// wrapped in `[` `]`; for contacts it is the name and company.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct SearchHit {
     pub kind: SearchHitKind,
@@ -68,7 +69,7 @@ impl Store {
         let mut hits = Vec::new();
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT c.id, snippet(contacts_fts, -1, '[', ']', '…', 8)
+            "SELECT c.id, c.name || coalesce(' — ' || c.company, '')
              FROM contacts_fts JOIN contacts c ON c.rowid = contacts_fts.rowid
              WHERE contacts_fts MATCH ?1 AND c.deleted_at IS NULL
              ORDER BY contacts_fts.rank LIMIT ?2",

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Cuecard's developer entry point. One script, a few verbs:
+#
+#   scripts/dev.sh run        install what is missing, build, and open the desktop app
+#   scripts/dev.sh test       install what the tests need and run every test (Rust, UI, end-to-end)
+#   scripts/dev.sh bindings   regenerate ui/src/bindings.ts from the Rust commands
+#   scripts/dev.sh bench      run the benchmarks (release builds)
+#   scripts/dev.sh deps       only install system packages and tools (build + test)
+#
+# Builds share CARGO_TARGET_DIR (default ~/.cache/cuecard/target) across clones.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cuecard/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
+}
+
+# Debian/Ubuntu packages: building the app, and running the tests.
+BUILD_PACKAGES=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libxdo-dev libssl-dev librsvg2-dev libayatana-appindicator3-dev)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver fonts-dejavu-core)
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing system packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+need_rust() {
+  if ! command -v cargo >/dev/null; then
+    say "installing Rust (rustup)"
+    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component clippy,rustfmt
+  fi
+}
+
+need_node() {
+  if ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$major" -ge 20 ] || die "Node.js $major is too old for the UI build (Vite needs 20+); install Node.js 20 or newer"
+}
+
+ui_install() {
+  need_node
+  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+    say "installing UI packages (npm ci)"
+    npm --prefix ui ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+ui_build() {
+  ui_install
+  say "building the UI"
+  npm --prefix ui run build --silent
+}
+
+cargo_tool() { # cargo_tool BINARY CRATE
+  command -v "$1" >/dev/null || { say "installing $2"; cargo install --locked "$2"; }
+}
+
+deps_build() { apt_install "${BUILD_PACKAGES[@]}"; need_rust; ui_install; }
+deps_test() {
+  deps_build
+  apt_install "${TEST_PACKAGES[@]}"
+  cargo_tool cargo-nextest cargo-nextest
+  cargo_tool tauri-driver tauri-driver
+}
+
+cmd_run() {
+  deps_build
+  ui_build
+  say "building the desktop app"
+  cargo build -p cuecard-desktop "$@"
+  local profile=debug
+  [[ " $* " == *" --release "* ]] && profile=release
+  local app="$CARGO_TARGET_DIR/$profile/cuecard-desktop"
+  say "starting Cuecard ($app); its data lives in $(cargo run -q -p cuecard-cli -- db path)"
+  if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+    apt_install xvfb xauth
+    say "no display found: running under Xvfb (headless)"
+    exec xvfb-run -a -s "-screen 0 1280x800x24" "$app"
+  fi
+  exec "$app"
+}
+
+cmd_test() {
+  deps_test
+  say "checking formatting"
+  cargo fmt --all -- --check
+  ui_build
+  say "UI type-check and unit tests"
+  npm --prefix ui test --silent
+  say "clippy"
+  cargo clippy --workspace --all-targets --quiet -- -D warnings
+  say "building the desktop app for the end-to-end tests"
+  cargo build -p cuecard-desktop --quiet
+  say "Rust tests (unit, integration, bindings, end-to-end under Xvfb)"
+  cargo nextest run --workspace --no-fail-fast
+}
+
+cmd_bindings() {
+  CUECARD_UPDATE_BINDINGS=1 cargo test -q -p cuecard-desktop --test bindings
+  say "wrote ui/src/bindings.ts"
+}
+
+cmd_bench() {
+  deps_test
+  ui_build
+  cargo bench -p cuecard-contacts --bench import
+  cargo bench -p cuecard-store --bench store
+  cargo build -p cuecard-desktop --release --quiet
+  cargo run -q --release -p cuecard-e2e --bin cold-start-bench -- "$CARGO_TARGET_DIR/release/cuecard-desktop"
+}
+
+verb="${1:-}"
+shift || true
+case "$verb" in
+  run) cmd_run "$@" ;;
+  test) cmd_test "$@" ;;
+  bindings) cmd_bindings ;;
+  bench) cmd_bench ;;
+  deps) deps_test ;;
+  *) sed -n '2,11p' "$0"; exit 2 ;;
+esac

@@ -1,0 +1,173 @@
+// The app shell: start-up status check, sidebar, state-based navigation between screens, toasts.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { commands } from "./bindings";
+import type { AppStatus, Contact } from "./bindings";
+import { EMPTY_FILTERS, errorMessage } from "./lib/api";
+import type { ListFilters } from "./lib/api";
+import { displayName } from "./lib/format";
+import { Sidebar } from "./components/Sidebar";
+import type { NavTarget } from "./components/Sidebar";
+import { Toast } from "./components/Toast";
+import type { ToastData } from "./components/Toast";
+import { DatabaseUnavailable } from "./screens/DatabaseUnavailable";
+import { ContactsList } from "./screens/ContactsList";
+import { ContactDetail } from "./screens/ContactDetail";
+import { ContactForm } from "./screens/ContactForm";
+import { ImportWizard } from "./screens/ImportWizard";
+
+type Startup =
+  | { phase: "loading" }
+  | { phase: "failed"; message: string }
+  | { phase: "status"; status: AppStatus };
+
+type View =
+  | { name: "list" }
+  | { name: "detail"; id: string }
+  | { name: "form"; contact: Contact | null }
+  | { name: "import" };
+
+export function App() {
+  const [startup, setStartup] = useState<Startup>({ phase: "loading" });
+  const [view, setView] = useState<View>({ name: "list" });
+  const [filters, setFilters] = useState<ListFilters>(EMPTY_FILTERS);
+  const [listVersion, setListVersion] = useState(0);
+  const [toast, setToast] = useState<ToastData | null>(null);
+  const toastId = useRef(0);
+
+  const checkStatus = useCallback(async () => {
+    setStartup({ phase: "loading" });
+    try {
+      setStartup({ phase: "status", status: await commands.appStatus() });
+    } catch (e) {
+      setStartup({ phase: "failed", message: errorMessage(e) });
+    }
+  }, []);
+
+  useEffect(() => {
+    void checkStatus();
+  }, [checkStatus]);
+
+  const showToast = useCallback((message: string, action?: ToastData["action"]) => {
+    toastId.current += 1;
+    setToast({ id: toastId.current, message, action });
+  }, []);
+  const dismissToast = useCallback(() => setToast(null), []);
+  const refreshList = useCallback(() => setListVersion((v) => v + 1), []);
+
+  if (startup.phase === "loading") {
+    return <div className="fullscreen-center muted">Opening database…</div>;
+  }
+  if (startup.phase === "failed") {
+    return (
+      <div className="fullscreen-center">
+        <div className="card problem-card">
+          <h1>Cuecard couldn’t start</h1>
+          <p className="problem-message">{startup.message}</p>
+          <button type="button" className="btn" onClick={() => void checkStatus()}>
+            Try again
+          </button>
+        </div>
+      </div>
+    );
+  }
+  const { status } = startup;
+  if (status.db.state === "unavailable") {
+    return (
+      <DatabaseUnavailable
+        dbPath={status.db_path}
+        message={status.db.message}
+        canMoveAside={status.db.can_move_aside}
+        onStatus={(s) => setStartup({ phase: "status", status: s })}
+      />
+    );
+  }
+
+  const nav: NavTarget = view.name === "import" ? "import" : "contacts";
+
+  function navigate(target: NavTarget) {
+    if (target === "import") setView({ name: "import" });
+    else {
+      setView({ name: "list" });
+      refreshList();
+    }
+  }
+
+  function onDeleted(contact: Contact) {
+    setView({ name: "list" });
+    refreshList();
+    showToast(`Deleted ${displayName(contact)}`, {
+      label: "Undo",
+      run: () => {
+        commands
+          .restoreContact(contact.id)
+          .then(() => {
+            refreshList();
+            showToast(`Restored ${displayName(contact)}`);
+          })
+          .catch((e: unknown) => showToast(`Could not restore: ${errorMessage(e)}`));
+      },
+    });
+  }
+
+  let screen;
+  switch (view.name) {
+    case "list":
+      screen = (
+        <ContactsList
+          filters={filters}
+          onFiltersChange={setFilters}
+          version={listVersion}
+          onOpen={(id) => setView({ name: "detail", id })}
+          onNew={() => setView({ name: "form", contact: null })}
+          onImport={() => setView({ name: "import" })}
+        />
+      );
+      break;
+    case "detail":
+      screen = (
+        <ContactDetail
+          key={view.id}
+          id={view.id}
+          onBack={() => setView({ name: "list" })}
+          onEdit={(contact) => setView({ name: "form", contact })}
+          onDeleted={onDeleted}
+        />
+      );
+      break;
+    case "form": {
+      const editing = view.contact;
+      screen = (
+        <ContactForm
+          key={editing?.id ?? "new"}
+          contact={editing}
+          onCancel={() => setView(editing ? { name: "detail", id: editing.id } : { name: "list" })}
+          onSaved={(saved) => {
+            refreshList();
+            showToast(editing ? "Contact saved" : "Contact created");
+            setView({ name: "detail", id: saved.id });
+          }}
+        />
+      );
+      break;
+    }
+    case "import":
+      screen = (
+        <ImportWizard
+          onDone={() => {
+            setFilters(EMPTY_FILTERS);
+            refreshList();
+            setView({ name: "list" });
+          }}
+        />
+      );
+      break;
+  }
+
+  return (
+    <div className="app">
+      <Sidebar active={nav} version={status.version} onNavigate={navigate} />
+      <main className="main">{screen}</main>
+      <Toast key={toast?.id} toast={toast} onDismiss={dismissToast} />
+    </div>
+  );
+}

@@ -1,0 +1,35 @@
+// Left navigation: the app name and the two places a user can go.
+export type NavTarget = "contacts" | "import";
+
+type Props = {
+  active: NavTarget | null;
+  version: string | null;
+  onNavigate: (target: NavTarget) => void;
+};
+
+export function Sidebar({ active, version, onNavigate }: Props) {
+  return (
+    <nav className="sidebar" aria-label="Main">
+      <div className="sidebar-brand">Cuecard</div>
+      <button
+        type="button"
+        className={`nav-item${active === "contacts" ? " active" : ""}`}
+        data-testid="nav-contacts"
+        aria-current={active === "contacts" ? "page" : undefined}
+        onClick={() => onNavigate("contacts")}
+      >
+        Contacts
+      </button>
+      <button
+        type="button"
+        className={`nav-item${active === "import" ? " active" : ""}`}
+        data-testid="nav-import"
+        aria-current={active === "import" ? "page" : undefined}
+        onClick={() => onNavigate("import")}
+      >
+        Import CSV
+      </button>
+      {version && <div className="sidebar-footer">v{version}</div>}
+    </nav>
+  );
+}

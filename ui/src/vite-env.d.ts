@@ -1,0 +1,2 @@
+// Ambient types for Vite (CSS imports, import.meta.env).
+/// <reference types="vite/client" />
