@@ -27,8 +27,14 @@ fn main() -> Result<()> {
                 let fields = ContactFields {
                     name: format!("Contact {i:05}"),
                     company: Some(format!("Company {}", i % 300)),
-                    phones: vec![Phone { e164: format!("+9198{i:08}"), label: None }],
-                    emails: vec![Email { address: format!("c{i}@example.com"), label: None }],
+                    phones: vec![Phone {
+                        e164: format!("+9198{i:08}"),
+                        label: None,
+                    }],
+                    emails: vec![Email {
+                        address: format!("c{i}@example.com"),
+                        label: None,
+                    }],
                     ..Default::default()
                 };
                 w.create_contact(fields, &cuecard_store::Provenance::Manual)?;
@@ -71,7 +77,10 @@ fn main() -> Result<()> {
             println!("warm-up run: {ms} ms (not counted: first run fills the page cache)");
             continue;
         }
-        println!("run {run}: painted {ms} ms after process start ({:.0} ms wall from spawn)", elapsed.as_secs_f64() * 1000.0);
+        println!(
+            "run {run}: painted {ms} ms after process start ({:.0} ms wall from spawn)",
+            elapsed.as_secs_f64() * 1000.0
+        );
         painted.push(ms);
         wall.push(elapsed);
     }

@@ -12,10 +12,17 @@ const MESSY: &[u8] = include_bytes!("../../crates/contacts/tests/fixtures/messy.
 fn prerequisites() -> Option<std::path::PathBuf> {
     let missing = missing_tools();
     if !missing.is_empty() && skip_requested() {
-        eprintln!("skipping end-to-end test: {} not installed (CUECARD_SKIP_E2E set)", missing.join(", "));
+        eprintln!(
+            "skipping end-to-end test: {} not installed (CUECARD_SKIP_E2E set)",
+            missing.join(", ")
+        );
         return None;
     }
-    assert!(missing.is_empty(), "end-to-end tools missing: {} — run scripts/dev.sh deps", missing.join(", "));
+    assert!(
+        missing.is_empty(),
+        "end-to-end tools missing: {} — run scripts/dev.sh deps",
+        missing.join(", ")
+    );
     Some(app_binary().expect("app binary"))
 }
 
@@ -73,7 +80,11 @@ fn save_screenshot(xvfb: &Xvfb, name: &str) -> Result<Vec<u8>> {
     Ok(png)
 }
 
-async fn wait_until(client: &Client, what: &str, check: impl AsyncFn(&Client) -> Result<bool>) -> Result<()> {
+async fn wait_until(
+    client: &Client,
+    what: &str,
+    check: impl AsyncFn(&Client) -> Result<bool>,
+) -> Result<()> {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         if check(client).await.unwrap_or(false) {
@@ -88,7 +99,9 @@ async fn wait_until(client: &Client, what: &str, check: impl AsyncFn(&Client) ->
 
 #[tokio::test(flavor = "multi_thread")]
 async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
-    let Some(app) = prerequisites() else { return Ok(()) };
+    let Some(app) = prerequisites() else {
+        return Ok(());
+    };
     let data = tempfile::tempdir()?;
     let xvfb = Xvfb::start()?;
     let driver = TauriDriver::start(&xvfb.display, data.path())?;
@@ -96,32 +109,58 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
     let result = async {
         // A fresh database: the empty contacts list.
         wait_css(&client, "[data-testid=contacts-list]").await?;
-        assert_eq!(client.find_all(Locator::Css("[data-testid=contact-row]")).await?.len(), 0);
+        assert_eq!(
+            client
+                .find_all(Locator::Css("[data-testid=contact-row]"))
+                .await?
+                .len(),
+            0
+        );
 
-        client.find(Locator::Css("[data-testid=nav-import]")).await?.click().await?;
+        client
+            .find(Locator::Css("[data-testid=nav-import]"))
+            .await?
+            .click()
+            .await?;
         wait_css(&client, "[data-testid=import-wizard]").await?;
         choose_file(&client, "messy.csv", MESSY).await?;
 
         // The preview: counts and every bad row with its number, before anything is written.
         let summary = text_of(&client, "[data-testid=import-summary]").await?;
         assert!(summary.contains('6'), "summary: {summary}");
-        let errors = client.find_all(Locator::Css("[data-testid=import-error-row]")).await?;
+        let errors = client
+            .find_all(Locator::Css("[data-testid=import-error-row]"))
+            .await?;
         let mut error_texts = Vec::new();
         for e in &errors {
             error_texts.push(e.text().await?);
         }
         save_screenshot(&xvfb, "import-preview.png")?;
         assert_eq!(error_texts.len(), 4, "{error_texts:?}");
-        assert!(error_texts[0].contains("Row 7") && error_texts[0].contains("12345"), "{error_texts:?}");
+        assert!(
+            error_texts[0].contains("Row 7") && error_texts[0].contains("12345"),
+            "{error_texts:?}"
+        );
 
-        client.find(Locator::Css("[data-testid=import-run-button]")).await?.click().await?;
+        client
+            .find(Locator::Css("[data-testid=import-run-button]"))
+            .await?
+            .click()
+            .await?;
         let report = text_of(&client, "[data-testid=import-report]").await?;
         assert!(report.contains('6'), "report: {report}");
-        client.find(Locator::Css("[data-testid=import-done-button]")).await?.click().await?;
+        client
+            .find(Locator::Css("[data-testid=import-done-button]"))
+            .await?
+            .click()
+            .await?;
 
         // The contacts are in the list.
         wait_until(&client, "six contacts are listed", async |c: &Client| {
-            Ok(c.find_all(Locator::Css("[data-testid=contact-row]")).await?.len() == 6)
+            Ok(c.find_all(Locator::Css("[data-testid=contact-row]"))
+                .await?
+                .len()
+                == 6)
         })
         .await?;
         save_screenshot(&xvfb, "after-import.png")?;
@@ -132,26 +171,47 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
         assert!(!list.contains("Bad Number"));
 
         // Search narrows the list.
-        let search = client.find(Locator::Css("[data-testid=contact-search]")).await?;
+        let search = client
+            .find(Locator::Css("[data-testid=contact-search]"))
+            .await?;
         search.send_keys("globex").await?;
         wait_until(&client, "search shows one contact", async |c: &Client| {
-            let rows = c.find_all(Locator::Css("[data-testid=contact-row]")).await?;
-            Ok(rows.len() == 1 && text_of(c, "[data-testid=contact-row]").await?.contains("Ben Carter"))
+            let rows = c
+                .find_all(Locator::Css("[data-testid=contact-row]"))
+                .await?;
+            Ok(rows.len() == 1
+                && text_of(c, "[data-testid=contact-row]")
+                    .await?
+                    .contains("Ben Carter"))
         })
         .await?;
 
         // The contact's page shows its timeline.
-        client.find(Locator::Css("[data-testid=contact-row] td")).await?.click().await?;
+        client
+            .find(Locator::Css("[data-testid=contact-row] td"))
+            .await?
+            .click()
+            .await?;
         let timeline = text_of(&client, "[data-testid=timeline]").await?;
-        assert!(timeline.contains("Imported from messy.csv (row 3)"), "timeline: {timeline}");
+        assert!(
+            timeline.contains("Imported from messy.csv (row 3)"),
+            "timeline: {timeline}"
+        );
 
-        client.find(Locator::Css("[data-testid=nav-contacts]")).await?.click().await?;
+        client
+            .find(Locator::Css("[data-testid=nav-contacts]"))
+            .await?
+            .click()
+            .await?;
         let search = wait_css(&client, "[data-testid=contact-search]").await?;
         // Select all and delete, as a user would (a WebDriver "clear" fires no input event).
         search.send_keys("\u{E009}a\u{E009}").await?;
         search.send_keys("\u{E003}").await?;
         wait_until(&client, "the full list is back", async |c: &Client| {
-            Ok(c.find_all(Locator::Css("[data-testid=contact-row]")).await?.len() == 6)
+            Ok(c.find_all(Locator::Css("[data-testid=contact-row]"))
+                .await?
+                .len()
+                == 6)
         })
         .await?;
         let png = save_screenshot(&xvfb, "main-window.png")?;
@@ -170,7 +230,9 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_corrupt_database_is_kept_and_the_app_starts_fresh_on_request() -> Result<()> {
-    let Some(app) = prerequisites() else { return Ok(()) };
+    let Some(app) = prerequisites() else {
+        return Ok(());
+    };
     let data = tempfile::tempdir()?;
     let garbage = b"not a database at all, but someone's precious file".repeat(40);
     let db_path = data.path().join(cuecard_store::DB_FILE_NAME);
@@ -180,9 +242,20 @@ async fn a_corrupt_database_is_kept_and_the_app_starts_fresh_on_request() -> Res
     let client = connect(&driver, &app).await?;
     let result = async {
         let message = text_of(&client, "[data-testid=database-unavailable]").await?;
-        assert!(message.contains("not a readable Cuecard database"), "{message}");
-        assert_eq!(std::fs::read(&db_path)?, garbage, "the app must not touch the file");
-        client.find(Locator::Css("[data-testid=move-aside-button]")).await?.click().await?;
+        assert!(
+            message.contains("not a readable Cuecard database"),
+            "{message}"
+        );
+        assert_eq!(
+            std::fs::read(&db_path)?,
+            garbage,
+            "the app must not touch the file"
+        );
+        client
+            .find(Locator::Css("[data-testid=move-aside-button]"))
+            .await?
+            .click()
+            .await?;
         wait_css(&client, "[data-testid=contacts-list]").await?;
         Ok::<_, anyhow::Error>(())
     }
@@ -194,6 +267,10 @@ async fn a_corrupt_database_is_kept_and_the_app_starts_fresh_on_request() -> Res
         .filter(|e| e.file_name().to_string_lossy().contains(".unreadable-"))
         .collect();
     assert_eq!(moved.len(), 1);
-    assert_eq!(std::fs::read(moved[0].path())?, garbage, "the old file is kept, byte for byte");
+    assert_eq!(
+        std::fs::read(moved[0].path())?,
+        garbage,
+        "the old file is kept, byte for byte"
+    );
     Ok(())
 }

@@ -21,7 +21,9 @@ pub fn app_binary() -> Result<PathBuf> {
             return Ok(candidate);
         }
     }
-    bail!("cuecard-desktop is not built: run `cargo build -p cuecard-desktop` (scripts/dev.sh test does)")
+    bail!(
+        "cuecard-desktop is not built: run `cargo build -p cuecard-desktop` (scripts/dev.sh test does)"
+    )
 }
 
 /// Whether the tools the end-to-end tests drive are installed; lists the missing ones.
@@ -94,7 +96,15 @@ impl Xvfb {
             let display = format!(":{number}");
             let fb_dir = tempfile::tempdir()?;
             let child = own_group(&mut Command::new(&xvfb))
-                .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-fbdir"])
+                .args([
+                    &display,
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                    "-fbdir",
+                ])
                 .arg(fb_dir.path())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -123,7 +133,8 @@ impl Xvfb {
 impl Xvfb {
     /// The screen as a PNG, read from Xvfb's framebuffer file (XWD format, 24/32-bit).
     pub fn screenshot_png(&self) -> Result<Vec<u8>> {
-        let xwd = std::fs::read(self.fb_dir.path().join("Xvfb_screen0")).context("reading the Xvfb framebuffer")?;
+        let xwd = std::fs::read(self.fb_dir.path().join("Xvfb_screen0"))
+            .context("reading the Xvfb framebuffer")?;
         xwd_to_png(&xwd)
     }
 }
@@ -131,24 +142,40 @@ impl Xvfb {
 /// Converts an XWD image with 32 bits per pixel (what Xvfb keeps for depth 24) to PNG.
 pub fn xwd_to_png(xwd: &[u8]) -> Result<Vec<u8>> {
     let field = |index: usize| -> Result<u32> {
-        let bytes = xwd.get(index * 4..index * 4 + 4).context("XWD header is truncated")?;
+        let bytes = xwd
+            .get(index * 4..index * 4 + 4)
+            .context("XWD header is truncated")?;
         Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     };
     let (header_size, width, height) = (field(0)? as usize, field(4)? as usize, field(5)? as usize);
     let (byte_order, bits_per_pixel, bytes_per_line) = (field(7)?, field(11)?, field(12)? as usize);
-    let (red_mask, green_mask, blue_mask, colors) = (field(14)?, field(15)?, field(16)?, field(19)? as usize);
+    let (red_mask, green_mask, blue_mask, colors) =
+        (field(14)?, field(15)?, field(16)?, field(19)? as usize);
     if bits_per_pixel != 32 {
         bail!("XWD with {bits_per_pixel} bits per pixel is not supported");
     }
-    let data = xwd.get(header_size + colors * 12..).context("XWD has no pixel data")?;
+    let data = xwd
+        .get(header_size + colors * 12..)
+        .context("XWD has no pixel data")?;
     let channel = |pixel: u32, mask: u32| ((pixel & mask) >> mask.trailing_zeros()) as u8;
     let mut rgb = Vec::with_capacity(width * height * 3);
     for y in 0..height {
         for x in 0..width {
             let at = y * bytes_per_line + x * 4;
-            let raw: [u8; 4] = data.get(at..at + 4).context("XWD pixel data is truncated")?.try_into()?;
-            let pixel = if byte_order == 0 { u32::from_le_bytes(raw) } else { u32::from_be_bytes(raw) };
-            rgb.extend_from_slice(&[channel(pixel, red_mask), channel(pixel, green_mask), channel(pixel, blue_mask)]);
+            let raw: [u8; 4] = data
+                .get(at..at + 4)
+                .context("XWD pixel data is truncated")?
+                .try_into()?;
+            let pixel = if byte_order == 0 {
+                u32::from_le_bytes(raw)
+            } else {
+                u32::from_be_bytes(raw)
+            };
+            rgb.extend_from_slice(&[
+                channel(pixel, red_mask),
+                channel(pixel, green_mask),
+                channel(pixel, blue_mask),
+            ]);
         }
     }
     let mut png = Vec::new();
@@ -169,12 +196,19 @@ pub struct TauriDriver {
 
 impl TauriDriver {
     pub fn start(display: &str, data_dir: &Path) -> Result<TauriDriver> {
-        let driver = which("tauri-driver").context("tauri-driver is not installed (cargo install tauri-driver)")?;
-        let native = which("WebKitWebDriver").context("WebKitWebDriver is not installed (apt-get install webkit2gtk-driver)")?;
+        let driver = which("tauri-driver")
+            .context("tauri-driver is not installed (cargo install tauri-driver)")?;
+        let native = which("WebKitWebDriver")
+            .context("WebKitWebDriver is not installed (apt-get install webkit2gtk-driver)")?;
         let port = free_port()?;
         let native_port = free_port()?;
         let child = own_group(&mut Command::new(driver))
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .arg("--native-driver")
             .arg(native)
             .env("DISPLAY", display)

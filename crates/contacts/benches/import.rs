@@ -26,7 +26,11 @@ fn generate() -> Vec<u8> {
             2 => format!("+91-98{:03}-{:05}", n / 100_000, n % 100_000),
             _ => format!("(98{:03}) {:05}", n / 100_000, n % 100_000),
         };
-        let phone = if i % 100 == 37 { "12345".to_owned() } else { phone };
+        let phone = if i % 100 == 37 {
+            "12345".to_owned()
+        } else {
+            phone
+        };
         let _ = write!(
             csv,
             "\"Person {n}, Jr.\",Company {} Pvt Ltd,Manager,{phone},person{n}@example.com,\"q3; vip\",{},\"₹{},000\"\r\n",
@@ -45,17 +49,33 @@ fn main() {
     let region = cuecard_contacts::phone::region("IN").expect("region");
     let started = Instant::now();
     for i in 0..ROWS {
-        let _ = std::hint::black_box(cuecard_contacts::normalize_phone(&format!("098{:03}{:05}", i / 100_000, i % 100_000), region));
+        let _ = std::hint::black_box(cuecard_contacts::normalize_phone(
+            &format!("098{:03}{:05}", i / 100_000, i % 100_000),
+            region,
+        ));
     }
-    println!("normalise {ROWS} numbers alone: {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "normalise {ROWS} numbers alone: {:.0} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
     let started = Instant::now();
     let table = cuecard_contacts::read_table(&csv, None).expect("table");
-    println!("decode + parse CSV alone: {:.0} ms ({} rows)", started.elapsed().as_secs_f64() * 1000.0, table.rows.len());
+    println!(
+        "decode + parse CSV alone: {:.0} ms ({} rows)",
+        started.elapsed().as_secs_f64() * 1000.0,
+        table.rows.len()
+    );
     let mut timings = Vec::new();
-    for run in 0..std::env::var("RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3) {
+    for run in 0..std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
+    {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut store = Store::open(dir.path().join("bench.db")).expect("open");
-        store.write(|w| w.add_dnc("+919800000100", None, DncSource::Manual)).expect("dnc");
+        store
+            .write(|w| w.add_dnc("+919800000100", None, DncSource::Manual))
+            .expect("dnc");
         let started = Instant::now();
         let report = import(&mut store, &csv, &options).expect("import");
         let elapsed = started.elapsed();
@@ -73,7 +93,10 @@ fn main() {
             let mut fresh = Store::open(dir.path().join("preview.db")).expect("open");
             let started = Instant::now();
             preview(&mut fresh, &csv, &options, 20).expect("preview");
-            println!("preview of the whole file: {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+            println!(
+                "preview of the whole file: {:.0} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
         }
     }
     timings.sort();

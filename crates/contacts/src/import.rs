@@ -306,8 +306,20 @@ impl Prepared {
     }
 
     /// Writes one built row: scrub, dedupe, create or merge, and account for it.
-    fn write_row(&self, w: &mut Writer<'_>, state: &mut RunState, row: u64, built: Built) -> Result<(), ImportError> {
-        let RunState { dnc, keys, first_row_of, report, detail_rows } = state;
+    fn write_row(
+        &self,
+        w: &mut Writer<'_>,
+        state: &mut RunState,
+        row: u64,
+        built: Built,
+    ) -> Result<(), ImportError> {
+        let RunState {
+            dnc,
+            keys,
+            first_row_of,
+            report,
+            detail_rows,
+        } = state;
         let detail_rows = *detail_rows;
         {
             let (outcome, fields) = match built {
@@ -323,7 +335,8 @@ impl Prepared {
                     });
                     (RowOutcome::Failed { reason }, None)
                 }
-                Built::Contact(mut fields) => {
+                Built::Contact(fields) => {
+                    let mut fields = *fields;
                     if let Some(listed) = fields.phones.iter().find(|p| dnc.contains(&p.e164)) {
                         if !fields.do_not_call {
                             report.dnc_flagged += 1;
@@ -550,7 +563,7 @@ impl Prepared {
             fields.time_zone = first_region.and_then(|r| timezone::zone_for_region(r.as_ref()));
         }
         match fields.normalized() {
-            Ok(fields) => Built::Contact(fields),
+            Ok(fields) => Built::Contact(Box::new(fields)),
             Err(e) => Built::Failed(e.to_string()),
         }
     }
@@ -571,7 +584,7 @@ struct RunState {
 enum Built {
     Blank,
     Failed(String),
-    Contact(ContactFields),
+    Contact(Box<ContactFields>),
 }
 
 fn key(kind: &str, value: &str) -> (String, String) {

@@ -30,7 +30,10 @@ pub fn normalize_phone(raw: &str, default_region: Id) -> Result<String, PhoneErr
 }
 
 /// As [`normalize_phone`], also returning the number's region (parsed once).
-pub fn normalize_phone_with_region(raw: &str, default_region: Id) -> Result<(String, Option<Id>), PhoneError> {
+pub fn normalize_phone_with_region(
+    raw: &str,
+    default_region: Id,
+) -> Result<(String, Option<Id>), PhoneError> {
     let trimmed = raw.trim();
     let text = match trimmed.strip_prefix("00") {
         Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit() && c != '0') => {
@@ -43,7 +46,10 @@ pub fn normalize_phone_with_region(raw: &str, default_region: Id) -> Result<(Str
     if !number.is_valid() {
         return Err(PhoneError::Invalid(raw.trim().to_owned()));
     }
-    Ok((number.format().mode(Mode::E164).to_string(), number.country().id()))
+    Ok((
+        number.format().mode(Mode::E164).to_string(),
+        number.country().id(),
+    ))
 }
 
 /// The region (ISO 3166 alpha-2) a valid E.164 number belongs to.

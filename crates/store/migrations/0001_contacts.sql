@@ -26,7 +26,6 @@ CREATE TABLE contacts (
     deleted_at    TEXT
 ) STRICT;
 CREATE INDEX contacts_by_name ON contacts (name COLLATE NOCASE) WHERE deleted_at IS NULL;
-CREATE INDEX contacts_by_updated ON contacts (updated_at) WHERE deleted_at IS NULL;
 
 -- Derived lookup keys of live contacts (phone E.164, lower-cased e-mail, tag), kept by
 -- the repository in the same transaction as the contact (it deletes a contact's old keys

@@ -659,19 +659,38 @@ fn delete_keys(conn: &Connection, contact: &Contact) -> Result<()> {
 }
 
 fn write_keys(conn: &Connection, contact: &Contact) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT OR IGNORE INTO contact_keys (kind, value, contact_id) VALUES (?1, ?2, ?3)",
-    )?;
+    // One statement for all of a contact's keys (a bulk import writes hundreds of
+    // thousands): the SQL is cached per key count.
     let id = contact.id.to_string();
-    for (kind, value) in keys_of(contact) {
-        stmt.execute((kind, value, &id))?;
+    let keys: Vec<(&str, &str)> = keys_of(contact).collect();
+    if keys.is_empty() {
+        return Ok(());
     }
+    let placeholders: Vec<String> = (0..keys.len())
+        .map(|i| format!("(?{}, ?{}, ?{})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect();
+    let mut stmt = conn.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO contact_keys (kind, value, contact_id) VALUES {}",
+        placeholders.join(", ")
+    ))?;
+    let mut params: Vec<&dyn ToSql> = Vec::with_capacity(keys.len() * 3);
+    for (kind, value) in &keys {
+        params.push(kind);
+        params.push(value);
+        params.push(&id);
+    }
+    stmt.execute(params.as_slice())?;
     Ok(())
 }
 
 /// Writes a contact's search row. Phone numbers are indexed as their full digits and with
 /// a 1-, 2- and 3-digit country code stripped, so "98123…" and "+91 98123…" both match.
-fn index_contact(conn: &Connection, rowid: i64, fields: &ContactFields, replace: bool) -> Result<()> {
+fn index_contact(
+    conn: &Connection,
+    rowid: i64,
+    fields: &ContactFields,
+    replace: bool,
+) -> Result<()> {
     let mut phones = String::new();
     for phone in &fields.phones {
         let digits = phone.e164.trim_start_matches('+');

@@ -35,6 +35,8 @@ use std::path::{Path, PathBuf};
 
 /// The local database of one device.
 pub struct Store {
+    /// Declared first so it stops (and its connection closes) before `conn` does.
+    _checkpointer: Option<Checkpointer>,
     conn: Connection,
     clock: HlcClock,
     path: Option<PathBuf>,
@@ -100,7 +102,12 @@ impl Store {
             None
         };
         let applied = migrations::migrate_to(&mut conn, version)?;
-        let store = Self::from_connection(conn, Some(path.to_owned()))?;
+        let mut store = Self::from_connection(conn, Some(path.to_owned()))?;
+        store._checkpointer = Checkpointer::start(path);
+        if store._checkpointer.is_some() {
+            // Checkpoints (and their fsyncs) happen on the background thread, not in commits.
+            store.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
         Ok((
             store,
             OpenReport {
@@ -123,6 +130,7 @@ impl Store {
         let node = node_id(&conn)?;
         let last = last_hlc(&conn)?;
         Ok(Store {
+            _checkpointer: None,
             conn,
             clock: HlcClock::new(node, last),
             path,
@@ -219,6 +227,56 @@ impl Writer<'_> {
     }
 }
 
+/// Moves WAL pages into the database file from a background thread, once a second, so
+/// a commit never pays for a checkpoint (SQLite's automatic checkpoint runs inside the
+/// commit that crosses the threshold, which is what made p99 write latency spike).
+struct Checkpointer {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Option<Checkpointer> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ok()?;
+        conn.busy_timeout(std::time::Duration::from_millis(200))
+            .ok()?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("cuecard-checkpoint".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(std::time::Duration::from_secs(1))
+                {
+                    // PASSIVE never blocks writers or readers; what it cannot copy now
+                    // it copies next time.
+                    if let Err(error) =
+                        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::debug!(%error, "background checkpoint skipped");
+                    }
+                }
+            })
+            .ok()?;
+        Some(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// Moves a database that cannot be used out of the way — the file and its `-wal` and
 /// `-shm` companions — to `NAME.unreadable-YYYYMMDDTHHMMSSZ`, and returns the new path of
 /// the main file. Nothing is deleted.
@@ -311,6 +369,8 @@ fn configure(conn: &Connection) -> Result<()> {
     // 32 MiB page cache: bulk imports touch several indexes at random places.
     conn.pragma_update(None, "cache_size", -32_768)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // After a checkpoint resets the WAL, truncate it back to at most 64 MiB.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

@@ -44,7 +44,13 @@ impl Writer<'_> {
     }
 
     /// As [`Writer::record`], with the changed fields already serialised as a JSON object.
-    pub fn record_json(&mut self, entity: &str, row_id: &str, op: OutboxOp, changed: &str) -> Result<()> {
+    pub fn record_json(
+        &mut self,
+        entity: &str,
+        row_id: &str,
+        op: OutboxOp,
+        changed: &str,
+    ) -> Result<()> {
         let hlc = self.next_hlc();
         let op = sql::enum_name(&op)?;
         self.tx
@@ -137,7 +143,10 @@ fn acked_seq(conn: &rusqlite::Connection) -> Result<i64> {
         [],
         |row| row.get(0),
     ))?;
-    text.map(|t| t.parse().map_err(|e| crate::StoreError::decode("outbox watermark", e)))
-        .transpose()
-        .map(|v| v.unwrap_or(0))
+    text.map(|t| {
+        t.parse()
+            .map_err(|e| crate::StoreError::decode("outbox watermark", e))
+    })
+    .transpose()
+    .map(|v| v.unwrap_or(0))
 }
