@@ -11,7 +11,11 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// flushes the file writer.
 pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only on a terminal: piped stderr stays plain `key=value` text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_ansi(colour)
+        .with_writer(std::io::stderr);
     let file = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("cuecard")

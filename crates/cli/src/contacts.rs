@@ -4,7 +4,7 @@ use crate::output::Output;
 use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use cuecard_contacts::{
-    ColumnMapping, FieldTarget, ImportOptions, ImportReport, detect_mapping, read_table,
+    ColumnMapping, FieldTarget, ImportOptions, ImportReport, detect_table_mapping, read_table,
 };
 use cuecard_core::{Contact, ContactId, DealStage};
 use cuecard_store::{ContactQuery, ContactSort, KeyKind, Store};
@@ -112,13 +112,7 @@ pub fn run(cmd: ContactsCommand, db: &Path, out: &Output) -> Result<()> {
             if !maps.is_empty() {
                 let table = read_table(&bytes, options.encoding.as_deref())
                     .with_context(|| format!("cannot read {}", file.display()))?;
-                let samples: Vec<&[String]> = table
-                    .rows
-                    .iter()
-                    .take(50)
-                    .map(|(_, r)| r.as_slice())
-                    .collect();
-                let mut mapping = detect_mapping(&table.headers, &samples);
+                let mut mapping = detect_table_mapping(&table);
                 for spec in &maps {
                     apply_map(&mut mapping, spec)?;
                 }

@@ -8,7 +8,7 @@
 //! are written in one transaction, so an import lands whole or not at all; a preview
 //! runs the very same code in a transaction that is rolled back.
 
-use crate::mapping::{ColumnMapping, FieldTarget, detect_mapping, has_contact_point};
+use crate::mapping::{ColumnMapping, FieldTarget, detect_table_mapping, has_contact_point};
 use crate::phone::{self, PhoneError};
 use crate::table::{Table, TableError, read_table};
 use crate::timezone;
@@ -230,15 +230,7 @@ impl Prepared {
                 }
                 mapping.clone()
             }
-            None => {
-                let samples: Vec<&[String]> = table
-                    .rows
-                    .iter()
-                    .take(50)
-                    .map(|(_, r)| r.as_slice())
-                    .collect();
-                detect_mapping(&table.headers, &samples)
-            }
+            None => detect_table_mapping(&table),
         };
         if !has_contact_point(&mapping) {
             return Err(ImportError::NoContactColumn {

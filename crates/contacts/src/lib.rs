@@ -12,7 +12,7 @@ pub mod timezone;
 
 pub use export::export_csv;
 pub use import::{ImportError, ImportOptions, ImportReport, RowIssue, RowOutcome, import, preview};
-pub use mapping::{ColumnMapping, FieldTarget, detect_mapping};
+pub use mapping::{ColumnMapping, FieldTarget, detect_mapping, detect_table_mapping};
 pub use phone::{PhoneError, normalize_phone};
 pub use table::{Table, TableError, read_table};
 pub use timezone::zone_for_number;

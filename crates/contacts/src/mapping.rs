@@ -90,6 +90,17 @@ pub fn detect_mapping(headers: &[String], samples: &[&[String]]) -> Vec<ColumnMa
     mapping
 }
 
+/// Guesses a mapping for a whole file from its header and first 50 rows.
+pub fn detect_table_mapping(table: &crate::table::Table) -> Vec<ColumnMapping> {
+    let samples: Vec<&[String]> = table
+        .rows
+        .iter()
+        .take(50)
+        .map(|(_, r)| r.as_slice())
+        .collect();
+    detect_mapping(&table.headers, &samples)
+}
+
 /// Whether a mapping can import anything: it needs a phone or an e-mail column.
 pub fn has_contact_point(mapping: &[ColumnMapping]) -> bool {
     mapping

@@ -105,29 +105,7 @@ impl Writer<'_> {
                     owner, created_at, updated_at, deleted_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, NULL)",
             )?;
-            stmt.execute(rusqlite::params![
-                row.id,
-                contact.fields.name,
-                contact.fields.company,
-                contact.fields.title,
-                row.phones,
-                row.emails,
-                row.tags,
-                contact.fields.deal_stage.as_str(),
-                contact.fields.deal_value.as_ref().map(|m| m.minor_units),
-                contact
-                    .fields
-                    .deal_value
-                    .as_ref()
-                    .map(|m| m.currency.as_str()),
-                row.custom_fields,
-                contact.fields.time_zone,
-                contact.fields.do_not_call,
-                contact.fields.do_not_email,
-                contact.fields.owner,
-                row.created_at,
-                row.updated_at,
-            ])?;
+            stmt.execute(row.params())?;
             self.tx.last_insert_rowid()
         };
         write_keys(&self.tx, &contact)?;
@@ -189,31 +167,10 @@ impl Writer<'_> {
                 "UPDATE contacts SET name = ?2, company = ?3, title = ?4, phones = ?5, emails = ?6,
                     tags = ?7, deal_stage = ?8, deal_value = ?9, deal_currency = ?10,
                     custom_fields = ?11, time_zone = ?12, do_not_call = ?13, do_not_email = ?14,
-                    owner = ?15, updated_at = ?16
+                    owner = ?15, updated_at = ?17
                  WHERE id = ?1",
             )?
-            .execute(rusqlite::params![
-                row.id,
-                after.fields.name,
-                after.fields.company,
-                after.fields.title,
-                row.phones,
-                row.emails,
-                row.tags,
-                after.fields.deal_stage.as_str(),
-                after.fields.deal_value.as_ref().map(|m| m.minor_units),
-                after
-                    .fields
-                    .deal_value
-                    .as_ref()
-                    .map(|m| m.currency.as_str()),
-                row.custom_fields,
-                after.fields.time_zone,
-                after.fields.do_not_call,
-                after.fields.do_not_email,
-                after.fields.owner,
-                row.updated_at,
-            ])?;
+            .execute(row.params())?;
         delete_keys(&self.tx, &before)?;
         write_keys(&self.tx, &after)?;
         index_contact(&self.tx, rowid, &after.fields, true)?;
@@ -596,6 +553,29 @@ impl ContactRow {
             updated_at: sql::ts(&contact.updated_at),
             deleted_at: contact.deleted_at.as_ref().map(sql::ts),
         })
+    }
+
+    /// The row's values in column order: ?1 id … ?15 owner, ?16 created_at, ?17 updated_at.
+    fn params(&self) -> [&dyn ToSql; 17] {
+        [
+            &self.id,
+            &self.name,
+            &self.company,
+            &self.title,
+            &self.phones,
+            &self.emails,
+            &self.tags,
+            &self.deal_stage,
+            &self.deal_value,
+            &self.deal_currency,
+            &self.custom_fields,
+            &self.time_zone,
+            &self.do_not_call,
+            &self.do_not_email,
+            &self.owner,
+            &self.created_at,
+            &self.updated_at,
+        ]
     }
 
     fn into_contact(self) -> Result<(i64, Contact)> {

@@ -155,12 +155,7 @@ impl Store {
     /// Runs `work` in one transaction. Everything it changes, including the outbox
     /// entries its repository calls record, commits together or not at all.
     pub fn write<T>(&mut self, work: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction()?;
-        let mut writer = Writer {
-            tx,
-            clock: &mut self.clock,
-            now: cuecard_core::now(),
-        };
+        let mut writer = self.writer()?;
         let value = work(&mut writer)?;
         let Writer { tx, clock, .. } = writer;
         tx.execute(
@@ -175,15 +170,18 @@ impl Store {
     /// Runs `work` in a transaction that is then rolled back: how previews see exactly
     /// what a write would do without keeping it.
     pub fn dry_run<T>(&mut self, work: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction()?;
-        let mut writer = Writer {
-            tx,
-            clock: &mut self.clock,
-            now: cuecard_core::now(),
-        };
+        let mut writer = self.writer()?;
         let value = work(&mut writer)?;
         writer.tx.rollback()?;
         Ok(value)
+    }
+
+    fn writer(&mut self) -> Result<Writer<'_>> {
+        Ok(Writer {
+            tx: self.conn.transaction()?,
+            clock: &mut self.clock,
+            now: cuecard_core::now(),
+        })
     }
 
     /// Runs SQLite's integrity check; `Ok(())` when the database is sound.
