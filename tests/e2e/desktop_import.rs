@@ -197,6 +197,7 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
             timeline.contains("Imported from messy.csv (row 3)"),
             "timeline: {timeline}"
         );
+        save_screenshot(&xvfb, "contact-detail.png")?;
 
         client
             .find(Locator::Css("[data-testid=nav-contacts]"))
