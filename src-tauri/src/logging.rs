@@ -16,6 +16,8 @@ pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
     let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(colour)
         .with_writer(std::io::stderr);
+    // The appender prunes old files by listing the directory: it must exist first.
+    let _ = std::fs::create_dir_all(log_dir);
     let file = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("cuecard")

@@ -7,7 +7,8 @@
 //! which lets SQLite order stamps as plain strings.
 //!
 //! Written here rather than taken from a crate: the few published HLC crates carry their
-//! own node-id and transport types, and this is forty lines we want to own the format of.
+//! own node-id and transport types, and this is a few dozen lines whose wire format we want
+//! to own.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

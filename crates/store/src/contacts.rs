@@ -67,14 +67,6 @@ pub struct ContactPage {
     pub total_capped: bool,
 }
 
-/// A short form of a contact for pickers and reports.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct ContactSummary {
-    pub id: ContactId,
-    pub name: String,
-    pub company: Option<String>,
-}
-
 /// A tag and how many live contacts carry it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct TagCount {

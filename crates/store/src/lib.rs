@@ -20,8 +20,7 @@ mod sql;
 mod timeline;
 
 pub use contacts::{
-    ContactPage, ContactQuery, ContactSort, ContactSummary, KeyKind, Provenance, SEARCH_COUNT_CAP,
-    TagCount,
+    ContactPage, ContactQuery, ContactSort, KeyKind, Provenance, SEARCH_COUNT_CAP, TagCount,
 };
 pub use error::{Result, StoreError};
 pub use migrations::LATEST_VERSION;
