@@ -286,7 +286,7 @@ export type RowOutcome = { kind: "created"; contact_id: ContactId } |
 /**  A duplicate that added nothing new. */
 { kind: "unchanged"; contact_id: ContactId; first_row: number | null } | { kind: "failed"; reason: string } | { kind: "blank" };
 
-/**  A tag and how many live contacts carry it. */
+/**  A tag (lower-cased) and how many live contacts carry it. */
 export type TagCount = {
 	tag: string,
 	count: number,

@@ -27,12 +27,12 @@ CREATE TABLE contacts (
 ) STRICT;
 CREATE INDEX contacts_by_name ON contacts (name COLLATE NOCASE) WHERE deleted_at IS NULL;
 
--- Derived lookup keys of live contacts (phone E.164, lower-cased e-mail, tag), kept by
+-- Derived lookup keys of live contacts (phone E.164, e-mail, tag; all lower-cased), kept by
 -- the repository in the same transaction as the contact (it deletes a contact's old keys
 -- by value, so no second index is needed). Used for dedupe and tag filters.
 CREATE TABLE contact_keys (
     kind       TEXT NOT NULL CHECK (kind IN ('phone', 'email', 'tag')),
-    value      TEXT NOT NULL COLLATE NOCASE,
+    value      TEXT NOT NULL,
     contact_id TEXT NOT NULL,
     PRIMARY KEY (kind, value, contact_id)
 ) STRICT, WITHOUT ROWID;

@@ -67,7 +67,7 @@ pub struct ContactPage {
     pub total_capped: bool,
 }
 
-/// A tag and how many live contacts carry it.
+/// A tag (lower-cased) and how many live contacts carry it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct TagCount {
     pub tag: String,
@@ -251,7 +251,7 @@ impl Writer<'_> {
         &self,
     ) -> Result<std::collections::HashMap<(String, String), ContactId>> {
         let mut stmt = self.tx.prepare(
-            "SELECT kind, lower(value), contact_id FROM contact_keys WHERE kind IN ('phone', 'email')",
+            "SELECT kind, value, contact_id FROM contact_keys WHERE kind IN ('phone', 'email')",
         )?;
         let rows = stmt.query_map([], |row| {
             Ok((
@@ -332,8 +332,8 @@ impl Store {
     /// Tags on live contacts with their counts, most used first.
     pub fn tag_counts(&self) -> Result<Vec<TagCount>> {
         let mut stmt = self.conn().prepare(
-            "SELECT min(value), count(*) FROM contact_keys WHERE kind = 'tag'
-             GROUP BY value ORDER BY count(*) DESC, min(value) COLLATE NOCASE",
+            "SELECT value, count(*) FROM contact_keys WHERE kind = 'tag'
+             GROUP BY value ORDER BY count(*) DESC, value",
         )?;
         let rows = stmt.query_map([], |row| {
             Ok(TagCount {
@@ -367,7 +367,9 @@ fn with_key(conn: &Connection, kind: KeyKind, value: &str) -> Result<Vec<Contact
     let mut stmt = conn.prepare_cached(
         "SELECT contact_id FROM contact_keys WHERE kind = ?1 AND value = ?2 ORDER BY contact_id",
     )?;
-    let rows = stmt.query_map((kind.as_str(), value), |row| row.get::<_, String>(0))?;
+    let rows = stmt.query_map((kind.as_str(), value.to_lowercase()), |row| {
+        row.get::<_, String>(0)
+    })?;
     let mut ids = Vec::new();
     for row in rows {
         ids.push(sql::parse_id("contact id", &row?)?);
@@ -396,7 +398,7 @@ fn query_contacts(conn: &Connection, query: &ContactQuery) -> Result<ContactPage
     {
         params.push(Box::new(tag.to_owned()));
         wheres.push(format!(
-            "c.id IN (SELECT contact_id FROM contact_keys WHERE kind = 'tag' AND value = ?{})",
+            "c.id IN (SELECT contact_id FROM contact_keys WHERE kind = 'tag' AND value = lower(?{}))",
             params.len()
         ));
     }
@@ -609,14 +611,15 @@ impl ContactRow {
     }
 }
 
-/// A contact's lookup keys: (kind, value) for each phone, e-mail and tag.
-fn keys_of(contact: &Contact) -> impl Iterator<Item = (&'static str, &str)> {
+/// A contact's lookup keys: (kind, value) for each phone, e-mail and tag, lower-cased
+/// (keys compare byte for byte; tags and e-mails match in any case).
+fn keys_of(contact: &Contact) -> impl Iterator<Item = (&'static str, String)> + '_ {
     let f = &contact.fields;
     f.phones
         .iter()
-        .map(|p| ("phone", p.e164.as_str()))
-        .chain(f.emails.iter().map(|e| ("email", e.address.as_str())))
-        .chain(f.tags.iter().map(|t| ("tag", t.as_str())))
+        .map(|p| ("phone", p.e164.clone()))
+        .chain(f.emails.iter().map(|e| ("email", e.address.to_lowercase())))
+        .chain(f.tags.iter().map(|t| ("tag", t.to_lowercase())))
 }
 
 fn delete_keys(conn: &Connection, contact: &Contact) -> Result<()> {
@@ -625,7 +628,7 @@ fn delete_keys(conn: &Connection, contact: &Contact) -> Result<()> {
     )?;
     let id = contact.id.to_string();
     for (kind, value) in keys_of(contact) {
-        stmt.execute((kind, value, &id))?;
+        stmt.execute((kind, &value, &id))?;
     }
     Ok(())
 }
@@ -634,7 +637,7 @@ fn write_keys(conn: &Connection, contact: &Contact) -> Result<()> {
     // One statement for all of a contact's keys (a bulk import writes hundreds of
     // thousands): the SQL is cached per key count.
     let id = contact.id.to_string();
-    let keys: Vec<(&str, &str)> = keys_of(contact).collect();
+    let keys: Vec<(&str, String)> = keys_of(contact).collect();
     if keys.is_empty() {
         return Ok(());
     }
@@ -655,8 +658,9 @@ fn write_keys(conn: &Connection, contact: &Contact) -> Result<()> {
     Ok(())
 }
 
-/// Writes a contact's search row. Phone numbers are indexed as their full digits and with
-/// a 1-, 2- and 3-digit country code stripped, so "98123…" and "+91 98123…" both match.
+/// Writes a contact's search row. Each number is indexed twice: all its digits and its
+/// national significant number (the digits after the country code), so "98123…",
+/// "+91 98123…" and "(415) 555…" all match as prefixes.
 fn index_contact(
     conn: &Connection,
     rowid: i64,
@@ -667,11 +671,9 @@ fn index_contact(
     for phone in &fields.phones {
         let digits = phone.e164.trim_start_matches('+');
         phones.push_str(digits);
-        for cc in 1..=3 {
-            if let Some(rest) = digits.get(cc..) {
-                phones.push(' ');
-                phones.push_str(rest);
-            }
+        if let Some(national) = digits.get(country_code_len(digits)..) {
+            phones.push(' ');
+            phones.push_str(national);
         }
         phones.push(' ');
     }
@@ -696,6 +698,24 @@ fn index_contact(
         custom.join(" "),
     ])?;
     Ok(())
+}
+
+/// How many leading digits of an E.164 number (without `+`) are its country calling
+/// code: ITU-T E.164 assigns 1 and 7 as one-digit codes, the two-digit codes below, and
+/// three digits to everything else.
+fn country_code_len(digits: &str) -> usize {
+    const TWO_DIGIT: [&str; 44] = [
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+        "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+        "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+    ];
+    if digits.starts_with('1') || digits.starts_with('7') {
+        1
+    } else if TWO_DIGIT.iter().any(|cc| digits.starts_with(cc)) {
+        2
+    } else {
+        3
+    }
 }
 
 /// Rebuilds the contacts search index from the table (migration back-fill).

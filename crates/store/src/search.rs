@@ -40,7 +40,13 @@ pub fn fts_query(text: &str) -> Option<String> {
             .chars()
             .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     let terms: Vec<String> = if phone_like {
-        vec![trimmed.chars().filter(char::is_ascii_digit).collect()]
+        // Trunk and international prefixes ("0 98123…", "00 91…") are not in the index.
+        let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+        let digits = digits.trim_start_matches('0');
+        if digits.is_empty() {
+            return None;
+        }
+        vec![digits.to_owned()]
     } else {
         trimmed
             .split(|c: char| !c.is_alphanumeric())

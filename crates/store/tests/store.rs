@@ -401,9 +401,10 @@ fn lists_filter_sort_and_page() {
     assert_eq!(
         store.tag_counts().expect("tags"),
         vec![TagCount {
-            tag: "VIP".into(),
+            tag: "vip".into(),
             count: 1
-        }]
+        }],
+        "tags are matched and counted in lower case"
     );
     // Hostile search text is just text.
     assert_eq!(
