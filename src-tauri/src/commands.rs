@@ -232,6 +232,40 @@ pub async fn import_contacts(
     })
 }
 
+/// Where an export went.
+#[derive(Serialize, specta::Type)]
+pub struct ExportResult {
+    pub path: String,
+    pub count: u32,
+}
+
+/// Exports every live contact as CSV into the user's Downloads folder (the data folder
+/// when there is none), named `cuecard-contacts-YYYY-MM-DD-HHMMSS.csv`.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_contacts(state: State<'_, AppState>) -> Result<ExportResult> {
+    let contacts = with_store(&state, |store| Ok(store.all_contacts()?))?;
+    let dir = dirs::download_dir()
+        .or_else(cuecard_store::data_dir)
+        .ok_or_else(|| CommandError::new("export", "no Downloads or data folder on this system"))?;
+    let name = format!(
+        "cuecard-contacts-{}.csv",
+        chrono::Local::now().format("%Y-%m-%d-%H%M%S")
+    );
+    let path = dir.join(name);
+    let fail = |e: &dyn std::fmt::Display| {
+        CommandError::new("export", format!("cannot write {}: {e}", path.display()))
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| fail(&e))?;
+    let file = std::fs::File::create(&path).map_err(|e| fail(&e))?;
+    cuecard_contacts::export_csv(&contacts, std::io::BufWriter::new(file)).map_err(|e| fail(&e))?;
+    tracing::info!(path = %path.display(), count = contacts.len(), "exported contacts");
+    Ok(ExportResult {
+        path: path.display().to_string(),
+        count: u32::try_from(contacts.len()).unwrap_or(u32::MAX),
+    })
+}
+
 /// The UI reports its first paint of the contacts list; logged as the cold-start time.
 #[tauri::command]
 #[specta::specta]

@@ -33,6 +33,7 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             commands::check_phone,
             commands::import_preview,
             commands::import_contacts,
+            commands::export_contacts,
             commands::ui_ready,
         ])
 }

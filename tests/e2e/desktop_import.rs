@@ -216,6 +216,15 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
         })
         .await?;
         let png = save_screenshot(&xvfb, "main-window.png")?;
+
+        // Export writes a CSV of every contact to the Downloads folder and says where.
+        client
+            .find(Locator::Css("[data-testid=export-button]"))
+            .await?
+            .click()
+            .await?;
+        let toast = text_of(&client, "[data-testid=toast]").await?;
+        assert!(toast.contains("Exported 6 contacts to"), "toast: {toast}");
         assert!(png.starts_with(b"\x89PNG"));
         Ok::<_, anyhow::Error>(())
     }
@@ -223,9 +232,16 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
     result?;
 
-    // What the UI showed is what the database holds.
+    // What the UI showed is what the database holds, and what the export holds.
     let store = cuecard_store::Store::open(data.path().join(cuecard_store::DB_FILE_NAME))?;
     assert_eq!(store.contact_count()?, 6);
+    let exported: Vec<_> = std::fs::read_dir(data.path().join("Downloads"))?
+        .filter_map(|e| e.ok())
+        .collect();
+    assert_eq!(exported.len(), 1);
+    let csv = std::fs::read_to_string(exported[0].path())?;
+    assert_eq!(csv.lines().count(), 1 + 6, "{csv}");
+    assert!(csv.contains("Rao, Asha") && csv.contains("+14155552671"));
     Ok(())
 }
 

@@ -202,6 +202,16 @@ impl TauriDriver {
             .context("WebKitWebDriver is not installed (apt-get install webkit2gtk-driver)")?;
         let port = free_port()?;
         let native_port = free_port()?;
+        // A private XDG config whose Downloads folder is inside the test's data dir.
+        let config = data_dir.join("xdg-config");
+        std::fs::create_dir_all(&config)?;
+        std::fs::write(
+            config.join("user-dirs.dirs"),
+            format!(
+                "XDG_DOWNLOAD_DIR=\"{}\"\n",
+                data_dir.join("Downloads").display()
+            ),
+        )?;
         let child = own_group(&mut Command::new(driver))
             .args([
                 "--port",
@@ -214,6 +224,7 @@ impl TauriDriver {
             .env("DISPLAY", display)
             .env("CUECARD_DATA_DIR", data_dir)
             .env("XDG_DATA_HOME", data_dir.join("xdg-data"))
+            .env("XDG_CONFIG_HOME", &config)
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("LIBGL_ALWAYS_SOFTWARE", "1")

@@ -120,6 +120,12 @@ export function App() {
           onOpen={(id) => setView({ name: "detail", id })}
           onNew={() => setView({ name: "form", contact: null })}
           onImport={() => setView({ name: "import" })}
+          onExport={() => {
+            commands
+              .exportContacts()
+              .then((r) => showToast(`Exported ${r.count} ${r.count === 1 ? "contact" : "contacts"} to ${r.path}`))
+              .catch((e: unknown) => showToast(`Export failed: ${errorMessage(e)}`));
+          }}
         />
       );
       break;

@@ -24,6 +24,11 @@ export const commands = {
 	importPreview: (contentBase64: string, options: ImportOptions) => __TAURI_INVOKE<ImportReport>("import_preview", { contentBase64, options }),
 	/**  Imports a CSV. */
 	importContacts: (contentBase64: string, options: ImportOptions) => __TAURI_INVOKE<ImportReport>("import_contacts", { contentBase64, options }),
+	/**
+	 *  Exports every live contact as CSV into the user's Downloads folder (the data folder
+	 *  when there is none), named `cuecard-contacts-YYYY-MM-DD-HHMMSS.csv`.
+	 */
+	exportContacts: () => __TAURI_INVOKE<ExportResult>("export_contacts"),
 	/**  The UI reports its first paint of the contacts list; logged as the cold-start time. */
 	uiReady: () => __TAURI_INVOKE<number>("ui_ready"),
 };
@@ -162,6 +167,12 @@ export type Disposition = { kind: "connected" } | { kind: "meeting_booked" } | {
 export type Email = {
 	address: string,
 	label: string | null,
+};
+
+/**  Where an export went. */
+export type ExportResult = {
+	path: string,
+	count: number,
 };
 
 /**  A contact field a column can feed. */

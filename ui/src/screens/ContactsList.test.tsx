@@ -20,7 +20,7 @@ const list = vi.mocked(commands.listContacts);
 const tags = vi.mocked(commands.tagCounts);
 const uiReady = vi.mocked(commands.uiReady);
 
-function Harness(props: { onOpen?: (id: string) => void; onImport?: () => void }) {
+function Harness(props: { onOpen?: (id: string) => void; onImport?: () => void; onExport?: () => void }) {
   const [filters, setFilters] = useState<ListFilters>(EMPTY_FILTERS);
   return (
     <ContactsList
@@ -30,6 +30,7 @@ function Harness(props: { onOpen?: (id: string) => void; onImport?: () => void }
       onOpen={props.onOpen ?? (() => {})}
       onNew={() => {}}
       onImport={props.onImport ?? (() => {})}
+      onExport={props.onExport ?? (() => {})}
     />
   );
 }

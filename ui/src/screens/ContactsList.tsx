@@ -22,6 +22,8 @@ type Props = {
   onOpen: (id: string) => void;
   onNew: () => void;
   onImport: () => void;
+  /** Exports every contact as CSV; shows where the file went. */
+  onExport: () => void;
 };
 
 const SORTS: { value: ContactSort; label: string }[] = [
@@ -33,7 +35,7 @@ const SORTS: { value: ContactSort; label: string }[] = [
   { value: "created_desc", label: "Recently created" },
 ];
 
-export function ContactsList({ filters, onFiltersChange, version, onOpen, onNew, onImport }: Props) {
+export function ContactsList({ filters, onFiltersChange, version, onOpen, onNew, onImport, onExport }: Props) {
   const text = useDebounced(filters.text, 150);
   const [page, setPage] = useState<ContactPage | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -111,6 +113,11 @@ export function ContactsList({ filters, onFiltersChange, version, onOpen, onNew,
           </span>
         )}
         <div className="spacer" />
+        {page && total > 0 && (
+          <button type="button" className="btn" data-testid="export-button" onClick={onExport}>
+            Export CSV
+          </button>
+        )}
         <button type="button" className="btn btn-primary" data-testid="new-contact-button" onClick={onNew}>
           New contact
         </button>
