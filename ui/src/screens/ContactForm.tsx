@@ -3,7 +3,8 @@ import { useState } from "react";
 import { commands } from "../bindings";
 import type { Contact, DealStage } from "../bindings";
 import { errorMessage, getRegion, setRegion } from "../lib/api";
-import { COMMON_TIME_ZONES, CURRENCIES, REGIONS, currencyForRegion } from "../lib/choices";
+import { COMMON_TIME_ZONES, CURRENCIES, currencyForRegion } from "../lib/choices";
+import { RegionOptions } from "../components/RegionOptions";
 import {
   emptyCustom,
   emptyEmail,
@@ -129,11 +130,7 @@ export function ContactForm({ contact, onSaved, onCancel }: Props) {
                   setRegion(e.target.value);
                 }}
               >
-                {REGIONS.map((r) => (
-                  <option key={r.code} value={r.code}>
-                    {r.code} – {r.label}
-                  </option>
-                ))}
+                <RegionOptions />
               </select>
             </label>
           </legend>

@@ -3,7 +3,8 @@ import { useRef, useState } from "react";
 import { commands } from "../bindings";
 import type { ColumnMapping, ImportOptions, ImportReport } from "../bindings";
 import { errorMessage, getRegion, setRegion } from "../lib/api";
-import { ENCODINGS, REGIONS } from "../lib/choices";
+import { ENCODINGS } from "../lib/choices";
+import { RegionOptions } from "../components/RegionOptions";
 import { base64FromBytes } from "../lib/format";
 import { ImportMapping } from "./ImportMapping";
 import { ImportResult } from "./ImportResult";
@@ -155,11 +156,7 @@ export function ImportWizard({ onDone }: { onDone: () => void }) {
                 if (file) void runPreview(file, reg, encoding, step === "map" ? mapping : null);
               }}
             >
-              {REGIONS.map((r) => (
-                <option key={r.code} value={r.code}>
-                  {r.code} – {r.label}
-                </option>
-              ))}
+              <RegionOptions />
             </select>
           </label>
           <label className="field">
