@@ -4,6 +4,7 @@ import { TARGET_OPTIONS, targetFromKey } from "../lib/fieldTargets";
 import type { TargetKey } from "../lib/fieldTargets";
 import { displayName } from "../lib/format";
 import { ImportErrorList } from "./ImportIssues";
+import { ImportStats } from "./ImportStats";
 
 type Props = {
   report: ImportReport;
@@ -85,17 +86,9 @@ export function ImportMapping({ report, mapping, onMappingChange, disabled }: Pr
       <div className="import-preview-col">
         <div className="card">
           <h2>What will happen</h2>
-          <dl className="stats" data-testid="import-summary">
-            <Stat label="Rows" value={report.total_rows} />
-            <Stat label="Will create" value={report.created} />
-            <Stat label="Will merge" value={report.merged} />
-            <Stat label="Unchanged duplicates" value={report.unchanged} />
-            <Stat label="Errors" value={report.failed} tone={report.failed > 0 ? "bad" : undefined} />
-            <Stat label="Blank" value={report.blank} />
-            <Stat label="Do-not-call flagged" value={report.dnc_flagged} />
-          </dl>
+          <ImportStats report={report} preview testId="import-summary" />
           <p className="muted small">
-            Encoding {report.encoding} · delimiter {report.delimiter === "\t" ? "tab" : `“${report.delimiter}”`}
+            Encoding {report.encoding} · delimiter {report.delimiter === "tab" ? "tab" : `“${report.delimiter}”`}
           </p>
         </div>
 
@@ -128,15 +121,6 @@ export function ImportMapping({ report, mapping, onMappingChange, disabled }: Pr
           <ImportErrorList errors={report.errors} />
         </div>
       </div>
-    </div>
-  );
-}
-
-export function Stat({ label, value, tone }: { label: string; value: number | string; tone?: "bad" }) {
-  return (
-    <div className={`stat${tone ? ` stat-${tone}` : ""}`}>
-      <dt>{label}</dt>
-      <dd>{value}</dd>
     </div>
   );
 }
