@@ -37,6 +37,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_search.sql"),
         backfill: Some(contacts::reindex_all),
     },
+    Migration {
+        version: 4,
+        name: "search_tuning",
+        sql: include_str!("../migrations/0004_search_tuning.sql"),
+        backfill: None,
+    },
 ];
 
 /// The newest schema version this build knows.
