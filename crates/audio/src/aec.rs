@@ -26,21 +26,12 @@ pub struct EchoCanceller {
     scratch: Vec<f32>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct EchoConfig {
     /// Expected delay from playing a sample to hearing it in the mic, as a starting point
     /// for the canceller's own delay estimation.
     pub initial_delay_ms: i32,
     pub noise_suppression: bool,
-}
-
-impl Default for EchoConfig {
-    fn default() -> Self {
-        Self {
-            initial_delay_ms: 0,
-            noise_suppression: false,
-        }
-    }
 }
 
 impl EchoCanceller {

@@ -16,7 +16,7 @@ mod wav;
 use crate::error::{AudioError, Result};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 pub use ogg_opus::OggOpusWriter;

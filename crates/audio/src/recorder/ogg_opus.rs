@@ -102,7 +102,7 @@ impl<W: Write> OggOpusWriter<W> {
             let is_last = last && self.pending.len() - offset < whole;
             let end = if is_last {
                 PacketWriteEndInfo::EndStream
-            } else if self.packets % PACKETS_PER_PAGE == 0 {
+            } else if self.packets.is_multiple_of(PACKETS_PER_PAGE) {
                 PacketWriteEndInfo::EndPage
             } else {
                 PacketWriteEndInfo::NormalPacket

@@ -1,5 +1,8 @@
-//! Shared helpers for the audio tests: speech from espeak-ng and signal measures.
+//! Shared helpers for the audio tests: speech from espeak-ng, signal measures, and a
+//! private PulseAudio daemon ([`pulse`]).
 #![allow(dead_code)]
+
+pub mod pulse;
 
 use cuecard_audio::resample::resample_clip;
 use std::path::Path;
@@ -38,10 +41,34 @@ pub fn silence(rate: u32, ms: u32) -> Vec<f32> {
 }
 
 /// Normalised cross-correlation peak of `b` against `a` over lags `0..max_lag`:
-/// (best correlation coefficient, lag of `b` behind `a` in samples).
+/// (best correlation coefficient, lag of `b` behind `a` in samples). Long lag ranges are
+/// searched coarsely on 10 ms energy envelopes first, then sample by sample nearby.
 pub fn best_correlation(a: &[f32], b: &[f32], max_lag: usize) -> (f64, usize) {
+    const BLOCK: usize = 160;
+    if max_lag <= 4 * BLOCK {
+        return correlate_range(a, b, 0..max_lag);
+    }
+    let envelope = |x: &[f32]| -> Vec<f32> {
+        x.chunks(BLOCK)
+            .map(|c| c.iter().map(|s| s * s).sum::<f32>().sqrt())
+            .collect()
+    };
+    let (ea, eb) = (envelope(a), envelope(b));
+    let (_, coarse) = correlate_range(&ea, &eb, 0..max_lag / BLOCK + 1);
+    let centre = coarse * BLOCK;
+    correlate_range(
+        a,
+        b,
+        centre.saturating_sub(2 * BLOCK)..(centre + 2 * BLOCK).min(max_lag),
+    )
+}
+
+fn correlate_range(a: &[f32], b: &[f32], lags: std::ops::Range<usize>) -> (f64, usize) {
     let mut best = (f64::MIN, 0);
-    for lag in 0..max_lag.min(b.len()) {
+    for lag in lags {
+        if lag >= b.len() {
+            break;
+        }
         let n = a.len().min(b.len() - lag);
         let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
         for i in 0..n {
