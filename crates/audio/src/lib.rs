@@ -16,6 +16,7 @@
 pub mod aec;
 pub mod capture;
 pub mod device;
+pub mod dual;
 pub mod error;
 pub mod level;
 pub mod loopback;
@@ -26,6 +27,9 @@ pub mod recorder;
 pub mod resample;
 pub mod ring;
 pub mod vad;
+
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use error::{AudioError, Result};
 

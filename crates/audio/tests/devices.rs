@@ -7,11 +7,11 @@ use cuecard_audio::capture::{Capture, CaptureEvent, CaptureOptions};
 use cuecard_audio::device::{AudioHost, Direction};
 use cuecard_audio::pipeline::SpeechChannel;
 use cuecard_audio::playback::Playback;
+use cuecard_audio::testing::{PulseServer, speech};
 use cuecard_audio::vad::{VadConfig, VadEvent};
 use cuecard_audio::{Channel, SPEECH_RATE, loopback};
 use std::time::{Duration, Instant};
-use support::pulse::PulseServer;
-use support::{best_correlation, silence, speech};
+use support::{best_correlation, silence};
 
 /// Reads a capture for `seconds` through a speech channel: 16 kHz mono plus VAD events.
 fn capture_speech(capture: &mut Capture, seconds: f32) -> (Vec<f32>, Vec<VadEvent>) {

@@ -8,7 +8,8 @@ mod support;
 
 use cuecard_audio::SPEECH_RATE;
 use cuecard_audio::aec::{EchoCanceller, EchoConfig, erle_db};
-use support::{Lcg, best_correlation, silence, speech};
+use cuecard_audio::testing::speech;
+use support::{Lcg, best_correlation, silence};
 
 const RATE: u32 = SPEECH_RATE;
 

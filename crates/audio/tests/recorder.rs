@@ -9,8 +9,9 @@ use cuecard_audio::error::AudioError;
 use cuecard_audio::recorder::{
     OggOpusWriter, Recorder, RecordingFormat, StereoSink, read_recording,
 };
+use cuecard_audio::testing::speech;
 use std::io::Write;
-use support::{best_correlation, speech};
+use support::best_correlation;
 
 const RATE: u32 = SPEECH_RATE;
 

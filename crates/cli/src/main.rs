@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 error, 2 usage (clap's own). Every command prints
 //! human-readable text, or JSON with `--json`.
 
+mod audio;
 mod contacts;
 mod db;
 mod dnc;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 #[command(
     name = "cuecard",
     version,
-    about = "Cuecard from the command line: contacts, do-not-call list, database"
+    about = "Cuecard from the command line: contacts, do-not-call list, database, audio"
 )]
 struct Cli {
     /// The database file (default: the desktop app's, in the platform's app-data directory).
@@ -41,29 +42,41 @@ enum Command {
     /// Where the database is, and upgrading it.
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Audio devices, recording and level meter.
+    #[command(subcommand)]
+    Audio(audio::AudioCommand),
 }
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // The PulseAudio client logs its own disconnect at exit as an error.
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new("warn,pulseaudio::client::reactor=off")
+                }),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     let out = output::Output { json: cli.json };
     let result: Result<()> = (|| {
+        let command = match cli.command {
+            // Audio needs no database.
+            Command::Audio(cmd) => return audio::run(cmd, &out),
+            other => other,
+        };
         let db_path = match cli.db {
             Some(path) => path,
             None => cuecard_store::default_db_path().ok_or_else(|| {
                 anyhow::anyhow!("no data directory on this system: pass --db PATH")
             })?,
         };
-        match cli.command {
+        match command {
             Command::Contacts(cmd) => contacts::run(cmd, &db_path, &out),
             Command::Dnc(cmd) => dnc::run(cmd, &db_path, &out),
             Command::Db(cmd) => db::run(cmd, &db_path, &out),
+            Command::Audio(cmd) => audio::run(cmd, &out),
         }
     })();
     match result {

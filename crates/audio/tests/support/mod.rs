@@ -1,40 +1,6 @@
-//! Shared helpers for the audio tests: speech from espeak-ng, signal measures, and a
-//! private PulseAudio daemon ([`pulse`]).
+//! Shared helpers for the audio tests: signal measures, plus the crate's test support
+//! (speech from espeak-ng, a private PulseAudio daemon).
 #![allow(dead_code)]
-
-pub mod pulse;
-
-use cuecard_audio::resample::resample_clip;
-use std::path::Path;
-use std::process::Command;
-
-/// Speaks `text` with espeak-ng and returns it as mono f32 at `rate`.
-pub fn speech(text: &str, rate: u32) -> Vec<f32> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let wav = dir.path().join("speech.wav");
-    let status = Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "160", "-w"])
-        .arg(&wav)
-        .arg(text)
-        .status()
-        .expect("espeak-ng is installed (scripts/dev.sh deps)");
-    assert!(status.success(), "espeak-ng failed");
-    let (samples, source_rate) = read_wav_mono(&wav);
-    resample_clip(&samples, source_rate, rate).expect("resample")
-}
-
-pub fn read_wav_mono(path: &Path) -> (Vec<f32>, u32) {
-    let mut reader = hound::WavReader::open(path).expect("wav");
-    let spec = reader.spec();
-    let scale = 1.0 / f32::from(i16::MAX);
-    let samples: Vec<f32> = reader
-        .samples::<i16>()
-        .map(|s| f32::from(s.expect("sample")) * scale)
-        .collect();
-    let mut mono = Vec::new();
-    cuecard_audio::resample::downmix_into(&samples, usize::from(spec.channels), &mut mono);
-    (mono, spec.sample_rate)
-}
 
 pub fn silence(rate: u32, ms: u32) -> Vec<f32> {
     vec![0.0; (rate as usize * ms as usize) / 1000]

@@ -1,8 +1,11 @@
-//! A private PulseAudio daemon for one test process: null sinks stand in for a
-//! microphone (`mic_feed`, whose monitor is the default input) and for the speakers
-//! (`far_end`, the default output). Speech is played into them with `paplay` and
-//! captured through cpal like any real device.
+//! Test support (feature `test-support`), for this crate's tests and the crates above it:
+//! - [`PulseServer`]: a private PulseAudio daemon for one test process. Null sinks stand
+//!   in for a microphone (`mic_feed`, whose monitor is the default input) and for the
+//!   speakers (`far_end`, the default output). Audio is played into them with `paplay`
+//!   and captured through cpal like any real device.
+//! - [`speech`]: real speech from espeak-ng.
 
+use crate::resample::{downmix_into, resample_clip};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -107,4 +110,32 @@ impl Drop for PulseServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Speaks `text` with espeak-ng and returns it as mono f32 at `rate`.
+pub fn speech(text: &str, rate: u32) -> Vec<f32> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wav = dir.path().join("speech.wav");
+    let status = Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "160", "-w"])
+        .arg(&wav)
+        .arg(text)
+        .status()
+        .expect("espeak-ng is installed (scripts/dev.sh deps)");
+    assert!(status.success(), "espeak-ng failed");
+    let (samples, source_rate) = read_wav_mono(&wav);
+    resample_clip(&samples, source_rate, rate).expect("resample")
+}
+
+pub fn read_wav_mono(path: &Path) -> (Vec<f32>, u32) {
+    let mut reader = hound::WavReader::open(path).expect("wav");
+    let spec = reader.spec();
+    let scale = 1.0 / f32::from(i16::MAX);
+    let samples: Vec<f32> = reader
+        .samples::<i16>()
+        .map(|s| f32::from(s.expect("sample")) * scale)
+        .collect();
+    let mut mono = Vec::new();
+    downmix_into(&samples, usize::from(spec.channels), &mut mono);
+    (mono, spec.sample_rate)
 }

@@ -1,0 +1,140 @@
+//! The two sides of a conversation captured together: the rep's microphone and the far
+//! end (the speakers' loopback, or nothing), each through its own [`SpeechChannel`], handed
+//! out as equal-length 16 kHz blocks ready for the recorder and speech-to-text.
+//!
+//! The two devices run on different clocks. Blocks are released when both sides have
+//! audio; if one side falls more than [`MAX_SKEW_MS`] behind (a stalled or restarting
+//! device), it is padded with silence so the other side and the recording keep going.
+
+use crate::aec::EchoConfig;
+use crate::capture::{Capture, CaptureEvent, CaptureOptions};
+use crate::error::Result;
+use crate::pipeline::{ChannelUpdate, SpeechChannel};
+use crate::vad::VadConfig;
+use crate::{Channel, SPEECH_RATE};
+
+/// How far one side may run ahead before the other is padded with silence.
+pub const MAX_SKEW_MS: usize = 250;
+
+/// What to capture for each side.
+#[derive(Clone, Debug, Default)]
+pub struct DualOptions {
+    pub rep: CaptureOptions,
+    /// `None`: no far-end source (the right channel is silent).
+    pub far: Option<CaptureOptions>,
+    /// Cancel the far end's echo from the rep's mic (when the far end is what the
+    /// speakers play).
+    pub echo_cancellation: bool,
+    pub vad: VadConfig,
+}
+
+/// Both sides' updates from one poll.
+#[derive(Clone, Debug, Default)]
+pub struct DualUpdate {
+    pub rep: ChannelUpdate,
+    pub far: ChannelUpdate,
+}
+
+pub struct DualCapture {
+    rep: Capture,
+    far: Option<Capture>,
+    rep_channel: SpeechChannel,
+    far_channel: SpeechChannel,
+    rep_pending: Vec<f32>,
+    far_pending: Vec<f32>,
+    raw: Vec<f32>,
+}
+
+impl DualCapture {
+    pub fn start(options: DualOptions) -> Result<Self> {
+        let rep = Capture::start(options.rep)?;
+        let far = options.far.map(Capture::start).transpose()?;
+        let mut rep_channel = SpeechChannel::new(Channel::Rep, options.vad);
+        if options.echo_cancellation && far.is_some() {
+            rep_channel.enable_echo_cancellation(EchoConfig::default())?;
+        }
+        Ok(Self {
+            rep,
+            far,
+            rep_channel,
+            far_channel: SpeechChannel::new(Channel::FarEnd, options.vad),
+            rep_pending: Vec::new(),
+            far_pending: Vec::new(),
+            raw: Vec::new(),
+        })
+    }
+
+    pub fn rep_capture(&self) -> &Capture {
+        &self.rep
+    }
+
+    pub fn far_capture(&self) -> Option<&Capture> {
+        self.far.as_ref()
+    }
+
+    /// Reads what both devices delivered and appends equal-length aligned blocks to
+    /// `rep_out` and `far_out`.
+    pub fn poll(&mut self, rep_out: &mut Vec<f32>, far_out: &mut Vec<f32>) -> Result<DualUpdate> {
+        let mut update = DualUpdate::default();
+        // The far end first: it is the echo canceller's reference for the rep's mic.
+        if let Some(far) = &mut self.far {
+            self.raw.clear();
+            if let Some(format) = far.read(&mut self.raw) {
+                let start = self.far_pending.len();
+                update.far = self
+                    .far_channel
+                    .push(&self.raw, format, &mut self.far_pending)?;
+                self.rep_channel
+                    .render_reference(&self.far_pending[start..])?;
+            }
+        }
+        self.raw.clear();
+        if let Some(format) = self.rep.read(&mut self.raw) {
+            update.rep = self
+                .rep_channel
+                .push(&self.raw, format, &mut self.rep_pending)?;
+        }
+        if self.far.is_none() {
+            self.far_pending.resize(self.rep_pending.len(), 0.0);
+        }
+        let skew = MAX_SKEW_MS * SPEECH_RATE as usize / 1000;
+        let (r, f) = (self.rep_pending.len(), self.far_pending.len());
+        if r > f + skew {
+            self.far_pending.resize(r - skew / 2, 0.0);
+        } else if f > r + skew {
+            self.rep_pending.resize(f - skew / 2, 0.0);
+        }
+        let n = self.rep_pending.len().min(self.far_pending.len());
+        rep_out.extend(self.rep_pending.drain(..n));
+        far_out.extend(self.far_pending.drain(..n));
+        Ok(update)
+    }
+
+    /// Device events from both sides.
+    pub fn events(&self) -> Vec<(Channel, CaptureEvent)> {
+        let mut events = Vec::new();
+        while let Some(e) = self.rep.try_event() {
+            events.push((Channel::Rep, e));
+        }
+        if let Some(far) = &self.far {
+            while let Some(e) = far.try_event() {
+                events.push((Channel::FarEnd, e));
+            }
+        }
+        events
+    }
+
+    /// Ends both channels: closes open speech segments.
+    pub fn finish(&mut self) -> DualUpdate {
+        DualUpdate {
+            rep: ChannelUpdate {
+                level: None,
+                vad: self.rep_channel.finish(),
+            },
+            far: ChannelUpdate {
+                level: None,
+                vad: self.far_channel.finish(),
+            },
+        }
+    }
+}
