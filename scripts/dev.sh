@@ -122,6 +122,7 @@ cmd_bench() {
   ui_build
   cargo bench -p cuecard-contacts --bench import
   cargo bench -p cuecard-store --bench store
+  SOAK_SECONDS="${SOAK_SECONDS:-600}" cargo bench -p cuecard-audio --bench audio
   cargo build -p cuecard-desktop --release --quiet
   cargo run -q --release -p cuecard-e2e --bin cold-start-bench -- "$CARGO_TARGET_DIR/release/cuecard-desktop"
 }

@@ -8,6 +8,9 @@
 //! make echo measurements meaningless); the high-pass filter stays on, noise suppression
 //! is optional.
 //!
+//! The canceller is not `Send` (the port's graph uses `Rc`): build it on the thread that
+//! runs it.
+//!
 //! Frames are 10 ms at the speech rate. The far end must be fed with [`render`] before
 //! (or at the same time as) the microphone audio that carries its echo.
 //!

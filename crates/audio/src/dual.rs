@@ -13,6 +13,10 @@ use crate::pipeline::{ChannelUpdate, SpeechChannel};
 use crate::vad::VadConfig;
 use crate::{Channel, SPEECH_RATE};
 
+/// How often a consumer should [`poll`](DualCapture::poll): it bounds the latency the
+/// engine adds between the device callback and the consumer (see BENCHMARKS.md).
+pub const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// How far one side may run ahead before the other is padded with silence.
 pub const MAX_SKEW_MS: usize = 250;
 

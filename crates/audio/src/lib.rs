@@ -15,6 +15,7 @@
 
 pub mod aec;
 pub mod capture;
+pub mod check;
 pub mod device;
 pub mod dual;
 pub mod error;

@@ -5,14 +5,14 @@ use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use cuecard_audio::capture::{CaptureEvent, CaptureOptions};
 use cuecard_audio::device::{AudioHost, DeviceInfo, Direction};
-use cuecard_audio::dual::{DualCapture, DualOptions};
+use cuecard_audio::dual::{DualCapture, DualOptions, POLL_INTERVAL};
 use cuecard_audio::level::Level;
 use cuecard_audio::recorder::{Recorder, RecordingFormat};
 use cuecard_audio::vad::VadEvent;
 use cuecard_audio::{SPEECH_RATE, loopback};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Subcommand)]
 pub enum AudioCommand {
@@ -178,7 +178,7 @@ fn record(out: &Output, args: RecordArgs) -> Result<()> {
     let started = Instant::now();
     let mut result = Ok(());
     while written < target {
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(POLL_INTERVAL);
         let update = dual.poll(&mut rep, &mut far)?;
         segments.0 += ended(&update.rep.vad);
         segments.1 += ended(&update.far.vad);
@@ -278,7 +278,7 @@ fn meter(out: &Output, device: Option<String>, seconds: Option<f64>) -> Result<(
     let (mut rep, mut far) = (Vec::new(), Vec::new());
     let mut speaking = false;
     while seconds.is_none_or(|s| started.elapsed().as_secs_f64() < s) {
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(POLL_INTERVAL);
         let update = dual.poll(&mut rep, &mut far)?;
         rep.clear();
         far.clear();
