@@ -4,6 +4,7 @@
 //! the commands the UI calls. Commands only translate: the work happens in the crates.
 //! The TypeScript bindings in `ui/src/bindings.ts` are generated from [`bindings`].
 
+mod audio_commands;
 mod commands;
 mod error;
 mod logging;
@@ -35,6 +36,15 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             commands::import_contacts,
             commands::export_contacts,
             commands::ui_ready,
+            audio_commands::audio_devices,
+            audio_commands::audio_meter_start,
+            audio_commands::audio_meter_stop,
+            audio_commands::audio_mic_test,
+            audio_commands::audio_echo_test,
+        ])
+        .events(tauri_specta::collect_events![
+            audio_commands::AudioLevelEvent,
+            audio_commands::AudioDeviceEvent,
         ])
 }
 

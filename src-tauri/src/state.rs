@@ -1,4 +1,5 @@
-//! The app's state: the database (or why it could not be opened) and start-up timing.
+//! The app's state: the database (or why it could not be opened), the audio meter, and
+//! start-up timing.
 
 use cuecard_store::{Store, StoreError};
 use std::path::PathBuf;
@@ -9,6 +10,8 @@ use tracing_appender::non_blocking::WorkerGuard;
 pub struct AppState {
     pub db_path: PathBuf,
     pub db: Mutex<Db>,
+    /// The level meter Settings → Audio runs, if any.
+    pub meter: Mutex<Option<cuecard_audio::check::MeterSession>>,
     pub started: Instant,
     _log_guard: Option<WorkerGuard>,
 }
@@ -27,6 +30,7 @@ impl AppState {
         AppState {
             db_path,
             db: Mutex::new(db),
+            meter: Mutex::new(None),
             started,
             _log_guard: log_guard,
         }

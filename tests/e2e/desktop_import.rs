@@ -2,51 +2,12 @@
 //! import a CSV through the import wizard and see the contacts in the list; open the app
 //! on a corrupt database and recover from it. Keeps a screenshot of the main window.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use cuecard_e2e::*;
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 
 const MESSY: &[u8] = include_bytes!("../../crates/contacts/tests/fixtures/messy.csv");
-
-fn prerequisites() -> Option<std::path::PathBuf> {
-    let missing = missing_tools();
-    if !missing.is_empty() && skip_requested() {
-        eprintln!(
-            "skipping end-to-end test: {} not installed (CUECARD_SKIP_E2E set)",
-            missing.join(", ")
-        );
-        return None;
-    }
-    assert!(
-        missing.is_empty(),
-        "end-to-end tools missing: {} — run scripts/dev.sh deps",
-        missing.join(", ")
-    );
-    Some(app_binary().expect("app binary"))
-}
-
-async fn wait_css(client: &Client, css: &str) -> Result<fantoccini::elements::Element> {
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .with_context(|| format!("waiting for {css}"))
-}
-
-/// The text in the first element matching `css` (its DOM text: WebKitWebDriver's
-/// "visible text" leaves out table cells styled `overflow: hidden`).
-async fn text_of(client: &Client, css: &str) -> Result<String> {
-    wait_css(client, css).await?;
-    let text = client
-        .execute(
-            "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.textContent).join('\\n');",
-            vec![serde_json::json!(css)],
-        )
-        .await?;
-    Ok(text.as_str().unwrap_or_default().to_owned())
-}
 
 /// Gives the file input a file, as a user picking it in the file chooser would.
 async fn choose_file(client: &Client, name: &str, bytes: &[u8]) -> Result<()> {
@@ -68,33 +29,6 @@ async fn choose_file(client: &Client, name: &str, bytes: &[u8]) -> Result<()> {
         )
         .await?;
     Ok(())
-}
-
-/// Saves a screenshot of the display under test-artifacts/. (WebKitWebDriver's own
-/// screenshot command hangs under Xvfb without a GPU, so the framebuffer is read.)
-fn save_screenshot(xvfb: &Xvfb, name: &str) -> Result<Vec<u8>> {
-    let png = xvfb.screenshot_png()?;
-    let dir = artifacts_dir();
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join(name), &png)?;
-    Ok(png)
-}
-
-async fn wait_until(
-    client: &Client,
-    what: &str,
-    check: impl AsyncFn(&Client) -> Result<bool>,
-) -> Result<()> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        if check(client).await.unwrap_or(false) {
-            return Ok(());
-        }
-        if std::time::Instant::now() > deadline {
-            anyhow::bail!("timed out waiting until {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

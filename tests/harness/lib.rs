@@ -277,3 +277,77 @@ pub fn artifacts_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-artifacts"))
 }
+
+// Helpers for WebDriver tests.
+
+/// The app binary, or `None` when the e2e tools are missing and `CUECARD_SKIP_E2E` is set
+/// (otherwise missing tools fail the test).
+pub fn prerequisites() -> Option<std::path::PathBuf> {
+    let missing = missing_tools();
+    if !missing.is_empty() && skip_requested() {
+        eprintln!(
+            "skipping end-to-end test: {} not installed (CUECARD_SKIP_E2E set)",
+            missing.join(", ")
+        );
+        return None;
+    }
+    assert!(
+        missing.is_empty(),
+        "end-to-end tools missing: {} — run scripts/dev.sh deps",
+        missing.join(", ")
+    );
+    Some(app_binary().expect("app binary"))
+}
+
+pub async fn wait_css(
+    client: &fantoccini::Client,
+    css: &str,
+) -> Result<fantoccini::elements::Element> {
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .with_context(|| format!("waiting for {css}"))
+}
+
+/// The text in the first element matching `css` (its DOM text: WebKitWebDriver's
+/// "visible text" leaves out table cells styled `overflow: hidden`).
+pub async fn text_of(client: &fantoccini::Client, css: &str) -> Result<String> {
+    wait_css(client, css).await?;
+    let text = client
+        .execute(
+            "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.textContent).join('\\n');",
+            vec![serde_json::json!(css)],
+        )
+        .await?;
+    Ok(text.as_str().unwrap_or_default().to_owned())
+}
+
+/// Saves a screenshot of the display under test-artifacts/. (WebKitWebDriver's own
+/// screenshot command hangs under Xvfb without a GPU, so the framebuffer is read.)
+pub fn save_screenshot(xvfb: &Xvfb, name: &str) -> Result<Vec<u8>> {
+    let png = xvfb.screenshot_png()?;
+    let dir = artifacts_dir();
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(name), &png)?;
+    Ok(png)
+}
+
+/// Polls `check` until it holds (20 s at most).
+pub async fn wait_until(
+    client: &fantoccini::Client,
+    what: &str,
+    check: impl AsyncFn(&fantoccini::Client) -> Result<bool>,
+) -> Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if check(client).await.unwrap_or(false) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("timed out waiting until {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -14,6 +14,7 @@ import { ContactsList } from "./screens/ContactsList";
 import { ContactDetail } from "./screens/ContactDetail";
 import { ContactForm } from "./screens/ContactForm";
 import { ImportWizard } from "./screens/ImportWizard";
+import { AudioSettings } from "./screens/AudioSettings";
 
 type Startup =
   | { phase: "loading" }
@@ -24,7 +25,8 @@ type View =
   | { name: "list" }
   | { name: "detail"; id: string }
   | { name: "form"; contact: Contact | null }
-  | { name: "import" };
+  | { name: "import" }
+  | { name: "audio" };
 
 export function App() {
   const [startup, setStartup] = useState<Startup>({ phase: "loading" });
@@ -82,10 +84,11 @@ export function App() {
     );
   }
 
-  const nav: NavTarget = view.name === "import" ? "import" : "contacts";
+  const nav: NavTarget = view.name === "import" || view.name === "audio" ? view.name : "contacts";
 
   function navigate(target: NavTarget) {
     if (target === "import") setView({ name: "import" });
+    else if (target === "audio") setView({ name: "audio" });
     else {
       setView({ name: "list" });
       refreshList();
@@ -166,6 +169,9 @@ export function App() {
           }}
         />
       );
+      break;
+    case "audio":
+      screen = <AudioSettings />;
       break;
   }
 

@@ -239,7 +239,7 @@ fn soak() {
     while clip.len() < (seconds as usize + 5) * 16_000 {
         clip.extend_from_slice(&line);
     }
-    let mut player = pulse.play("mic_feed", &clip);
+    let player = pulse.play("mic_feed", &clip);
     let mut channel = SpeechChannel::new(Channel::Rep, VadConfig::default());
     let (mut raw, mut out) = (Vec::new(), Vec::new());
     let mut produced = 0usize;
@@ -254,8 +254,7 @@ fn soak() {
         }
     }
     let snapshot = capture.metrics().snapshot();
-    let _ = player.kill();
-    let _ = player.wait();
+    drop(player);
     println!(
         "Soak: {seconds} s capture from PulseAudio → {:.1} s of 16 kHz audio; delivered {} samples, dropped {}, restarts {}",
         produced as f64 / 16_000.0,

@@ -26,8 +26,10 @@ impl PulseServer {
             &config,
             format!(
                 "load-module module-native-protocol-unix socket={} auth-anonymous=1\n\
-                 load-module module-null-sink sink_name=far_end rate=48000 channels=2\n\
-                 load-module module-null-sink sink_name=mic_feed rate=48000 channels=1\n\
+                 load-module module-null-sink sink_name=far_end rate=48000 channels=2 \
+                 sink_properties=device.description=Speakers\n\
+                 load-module module-null-sink sink_name=mic_feed rate=48000 channels=1 \
+                 sink_properties=device.description=Microphone\n\
                  set-default-sink far_end\n\
                  set-default-source mic_feed.monitor\n",
                 socket.display()
@@ -80,8 +82,8 @@ impl PulseServer {
             .expect("pactl is installed")
     }
 
-    /// Plays mono 16 kHz samples into `sink` (blocking until played).
-    pub fn play(&self, sink: &str, samples: &[f32]) -> Child {
+    /// Starts playing mono 16 kHz samples into `sink`.
+    pub fn play(&self, sink: &str, samples: &[f32]) -> Playing {
         let wav = self.dir().join(format!("play-{}.wav", samples.len()));
         let spec = hound::WavSpec {
             channels: 1,
@@ -96,12 +98,35 @@ impl PulseServer {
                 .expect("sample");
         }
         writer.finalize().expect("finalize");
-        Command::new("paplay")
+        let child = Command::new("paplay")
             .arg(format!("--device={sink}"))
             .arg(&wav)
             .env("PULSE_SERVER", self.address())
             .spawn()
-            .expect("paplay is installed")
+            .expect("paplay is installed");
+        Playing(Some(child))
+    }
+}
+
+/// A `paplay` in progress; stopped (and reaped) when dropped.
+pub struct Playing(Option<Child>);
+
+impl Playing {
+    /// Waits for the clip to finish.
+    pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        match self.0.take() {
+            Some(mut child) => child.wait(),
+            None => Err(std::io::Error::other("already waited")),
+        }
+    }
+}
+
+impl Drop for Playing {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

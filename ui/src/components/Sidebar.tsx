@@ -1,5 +1,5 @@
-// Left navigation: the app name and the two places a user can go.
-export type NavTarget = "contacts" | "import";
+// Left navigation: the app name and the places a user can go.
+export type NavTarget = "contacts" | "import" | "audio";
 
 type Props = {
   active: NavTarget | null;
@@ -28,6 +28,16 @@ export function Sidebar({ active, version, onNavigate }: Props) {
         onClick={() => onNavigate("import")}
       >
         Import CSV
+      </button>
+      <div className="nav-section">Settings</div>
+      <button
+        type="button"
+        className={`nav-item${active === "audio" ? " active" : ""}`}
+        data-testid="nav-audio"
+        aria-current={active === "audio" ? "page" : undefined}
+        onClick={() => onNavigate("audio")}
+      >
+        Audio
       </button>
       {version && <div className="sidebar-footer">v{version}</div>}
     </nav>
