@@ -208,3 +208,29 @@ fn a_device_that_disappears_mid_capture_is_reported_and_capture_recovers() {
     );
     assert!(capture.metrics().snapshot().restarts >= 1);
 }
+
+#[test]
+fn call_media_fed_by_the_phone_is_the_far_end_channel() {
+    use cuecard_audio::dual::{DualCapture, DualOptions, FarEnd, far_end_feed};
+    let _pulse = PulseServer::start();
+    // The phone decodes G.711 at 8 kHz and pushes 20 ms packets.
+    let call = speech("Hello, you have reached the procurement team.", 8_000);
+    let (mut feeder, feed) = far_end_feed(8_000);
+    let mut dual = DualCapture::start(DualOptions {
+        far: FarEnd::Feed(feed),
+        ..DualOptions::default()
+    })
+    .expect("dual");
+    let (mut rep, mut far) = (Vec::new(), Vec::new());
+    for packet in call.chunks(160) {
+        feeder.push(packet);
+        std::thread::sleep(Duration::from_millis(20));
+        dual.poll(&mut rep, &mut far).expect("poll");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    dual.poll(&mut rep, &mut far).expect("poll");
+    assert_eq!(rep.len(), far.len(), "the two sides stay in step");
+    let reference = cuecard_audio::resample::resample_clip(&call, 8_000, SPEECH_RATE).expect("ref");
+    let (r, lag) = best_correlation(&reference, &far, SPEECH_RATE as usize / 2);
+    assert!(r > 0.95, "far end correlation {r:.3} at lag {lag}");
+}

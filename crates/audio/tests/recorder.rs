@@ -182,3 +182,71 @@ fn a_full_disk_is_a_clear_error_and_the_file_so_far_plays() {
     let n = back.rep.len();
     assert_channels_intact(&rep[..n], &far[..n], &back.rep, &back.far, 0.8);
 }
+
+#[test]
+fn damaged_files_are_refused_or_recovered_never_a_panic() {
+    let (rep, far) = conversation();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut originals = Vec::new();
+    for format in [RecordingFormat::OggOpus, RecordingFormat::Wav] {
+        let path = dir.path().join(format!("orig-{format:?}"));
+        let mut recorder = Recorder::create(&path, format, RATE).expect("create");
+        write_in_chunks(
+            &mut recorder,
+            &rep[..RATE as usize * 2],
+            &far[..RATE as usize * 2],
+        );
+        recorder.finish().expect("finish");
+        originals.push(std::fs::read(&path).expect("read"));
+    }
+    // Seeded mutations: flipped bytes, cuts, garbage tails, random files.
+    let mut rng = support::Lcg(2026);
+    let mut next = |n: usize| ((rng.next() + 0.5) * n as f32) as usize % n.max(1);
+    let path = dir.path().join("mutant.bin");
+    let (mut recovered, mut refused) = (0, 0);
+    for round in 0..400 {
+        let mut bytes = originals[round % 2].clone();
+        match round % 4 {
+            0 => {
+                for _ in 0..1 + next(8) {
+                    let i = next(bytes.len());
+                    bytes[i] ^= 1 << next(8);
+                }
+            }
+            1 => bytes.truncate(next(bytes.len())),
+            2 => bytes.extend((0..next(500)).map(|i| (i * 37) as u8)),
+            _ => bytes = (0..next(4000)).map(|i| (i * 131 % 251) as u8).collect(),
+        }
+        std::fs::write(&path, &bytes).expect("write");
+        match read_recording(&path) {
+            Ok(recording) => {
+                assert_eq!(recording.rep.len(), recording.far.len());
+                recovered += 1;
+            }
+            Err(e) => {
+                // A clear error that names the file.
+                assert!(matches!(e, AudioError::Recording { .. }), "{e:?}");
+                assert!(e.to_string().contains("mutant.bin"), "{e}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        recovered > 50 && refused > 50,
+        "{recovered} recovered, {refused} refused"
+    );
+}
+
+#[test]
+fn unsupported_recording_formats_are_refused_up_front() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("call.opus");
+    let err = Recorder::create(&path, RecordingFormat::OggOpus, 44_100)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("44100 Hz"), "{err}");
+    let err = cuecard_audio::aec::EchoCanceller::new(8_000, Default::default())
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("8000 Hz"), "{err}");
+}

@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use cuecard_audio::capture::{CaptureEvent, CaptureOptions};
 use cuecard_audio::device::{AudioHost, DeviceInfo, Direction};
-use cuecard_audio::dual::{DualCapture, DualOptions, POLL_INTERVAL};
+use cuecard_audio::dual::{DualCapture, DualOptions, FarEnd, POLL_INTERVAL};
 use cuecard_audio::level::Level;
 use cuecard_audio::recorder::{Recorder, RecordingFormat};
 use cuecard_audio::vad::VadEvent;
@@ -161,10 +161,13 @@ fn record(out: &Output, args: RecordArgs) -> Result<()> {
             device: args.mic.clone(),
             ..CaptureOptions::default()
         },
-        far: far_device.clone().map(|device| CaptureOptions {
-            device: Some(device),
-            ..CaptureOptions::default()
-        }),
+        far: match far_device.clone() {
+            Some(device) => FarEnd::Device(CaptureOptions {
+                device: Some(device),
+                ..CaptureOptions::default()
+            }),
+            None => FarEnd::None,
+        },
         echo_cancellation: args.echo_cancellation && args.far_end == "loopback",
         ..DualOptions::default()
     };
