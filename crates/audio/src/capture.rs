@@ -202,8 +202,24 @@ fn stream_thread(
         }
     };
     let open = |wanted: Option<&str>| -> Result<Running> {
-        let device = host.input(wanted)?;
-        open_stream(&device, &options, &metrics, &rings, &events)
+        // `loopback:<output>`: capture what an output device plays (Windows, macOS).
+        match wanted.and_then(|id| id.strip_prefix(crate::loopback::OUTPUT_LOOPBACK_PREFIX)) {
+            Some(output) => {
+                let device = host.output(Some(output))?;
+                open_stream(
+                    &device,
+                    Source::OutputLoopback,
+                    &options,
+                    &metrics,
+                    &rings,
+                    &events,
+                )
+            }
+            None => {
+                let device = host.input(wanted)?;
+                open_stream(&device, Source::Input, &options, &metrics, &rings, &events)
+            }
+        }
     };
     let mut running = match open(options.device.as_deref()) {
         Ok(running) => running,
@@ -302,21 +318,41 @@ fn stream_thread(
     });
 }
 
+/// What a stream records from a device.
+#[derive(Clone, Copy)]
+enum Source {
+    /// An input: a microphone, or a sound server's monitor source.
+    Input,
+    /// What an output plays, by opening it as an input: WASAPI loopback on Windows, a
+    /// Core Audio process tap on macOS (cpal builds the tap and its aggregate device).
+    OutputLoopback,
+}
+
 fn open_stream(
     device: &cpal::Device,
+    source: Source,
     options: &CaptureOptions,
     metrics: &Arc<StreamMetrics>,
     rings: &Sender<(SampleConsumer, StreamFormat)>,
     events: &Sender<CaptureEvent>,
 ) -> Result<Running> {
-    let id = device_id(device);
+    let id = match source {
+        Source::Input => device_id(device),
+        Source::OutputLoopback => format!(
+            "{}{}",
+            crate::loopback::OUTPUT_LOOPBACK_PREFIX,
+            device_id(device)
+        ),
+    };
     let unsupported = |reason: String| AudioError::UnsupportedFormat {
         device: device_name(device),
         reason,
     };
-    let default = device
-        .default_input_config()
-        .map_err(|e| unsupported(e.to_string()))?;
+    let default = match source {
+        Source::Input => device.default_input_config(),
+        Source::OutputLoopback => device.default_output_config(),
+    }
+    .map_err(|e| unsupported(e.to_string()))?;
     let sample_rate = default.sample_rate();
     let channels = default.channels();
     if channels == 0 || sample_rate == 0 {

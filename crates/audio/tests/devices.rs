@@ -63,6 +63,15 @@ fn devices_are_listed_with_the_defaults_and_the_loopback_marked() {
     // Unknown devices are named in the error.
     let err = host.input(Some("no-such-mic")).expect_err("missing");
     assert!(err.to_string().contains("no-such-mic"), "{err}");
+    // Opening an output as an input is the Windows/macOS loopback; PulseAudio refuses it
+    // (its loopback is the monitor) with an error naming the device.
+    let err = Capture::start(CaptureOptions {
+        device: Some(format!("loopback:{}", speakers.id)),
+        ..CaptureOptions::default()
+    })
+    .err()
+    .expect("PulseAudio sinks cannot be opened for capture");
+    assert!(err.to_string().contains("Speakers"), "{err}");
 }
 
 #[test]
