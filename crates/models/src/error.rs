@@ -1,0 +1,19 @@
+//! Errors of the model manager. Each names the file or URL it concerns.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = ModelError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("no model named {0:?}; known models: {1}")]
+    Unknown(String, String),
+}
