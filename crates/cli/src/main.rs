@@ -7,6 +7,7 @@ mod audio;
 mod contacts;
 mod db;
 mod dnc;
+mod models;
 mod output;
 
 use anyhow::Result;
@@ -18,12 +19,15 @@ use std::process::ExitCode;
 #[command(
     name = "cuecard",
     version,
-    about = "Cuecard from the command line: contacts, do-not-call list, database, audio"
+    about = "Cuecard from the command line: contacts, do-not-call list, database, audio, models"
 )]
 struct Cli {
     /// The database file (default: the desktop app's, in the platform's app-data directory).
     #[arg(long, global = true, env = "CUECARD_DB")]
     db: Option<PathBuf>,
+    /// The whisper models directory (default: `models/` in the app's data directory).
+    #[arg(long, global = true, env = "CUECARD_MODELS_DIR")]
+    models_dir: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -45,6 +49,9 @@ enum Command {
     /// Audio devices, recording and level meter.
     #[command(subcommand)]
     Audio(audio::AudioCommand),
+    /// Whisper models for speech-to-text: list, import, remove.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
 }
 
 fn main() -> ExitCode {
@@ -61,22 +68,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = output::Output { json: cli.json };
     let result: Result<()> = (|| {
-        let command = match cli.command {
-            // Audio needs no database.
-            Command::Audio(cmd) => return audio::run(cmd, &out),
-            other => other,
+        // Only the commands that need the database look for it.
+        let db_path = || -> Result<PathBuf> {
+            match cli.db.clone() {
+                Some(path) => Ok(path),
+                None => cuecard_store::default_db_path().ok_or_else(|| {
+                    anyhow::anyhow!("no data directory on this system: pass --db PATH")
+                }),
+            }
         };
-        let db_path = match cli.db {
-            Some(path) => path,
-            None => cuecard_store::default_db_path().ok_or_else(|| {
-                anyhow::anyhow!("no data directory on this system: pass --db PATH")
-            })?,
-        };
-        match command {
-            Command::Contacts(cmd) => contacts::run(cmd, &db_path, &out),
-            Command::Dnc(cmd) => dnc::run(cmd, &db_path, &out),
-            Command::Db(cmd) => db::run(cmd, &db_path, &out),
+        match cli.command {
+            Command::Contacts(cmd) => contacts::run(cmd, &db_path()?, &out),
+            Command::Dnc(cmd) => dnc::run(cmd, &db_path()?, &out),
+            Command::Db(cmd) => db::run(cmd, &db_path()?, &out),
             Command::Audio(cmd) => audio::run(cmd, &out),
+            Command::Models(cmd) => models::run(cmd, models::models_dir(cli.models_dir)?, &out),
         }
     })();
     match result {

@@ -14,6 +14,6 @@ pub enum ModelError {
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
-    #[error("no model named {0:?}; known models: {1}")]
+    #[error("no model named {0:?}; installed: {1}")]
     Unknown(String, String),
 }

@@ -128,3 +128,34 @@ fn ggml_headers_are_checked() {
     let err = read_header(&path).expect_err("short");
     assert!(err.to_string().contains("ends inside the header"), "{err}");
 }
+
+#[test]
+fn the_model_store_installs_lists_and_refuses_bad_names() {
+    use cuecard_models::store::ModelStore;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = ModelStore::new(dir.path().join("models"));
+    assert!(store.list().expect("empty").is_empty());
+    let tiny = store
+        .import(&assets().join("tiny.en-ct2"), None)
+        .expect("import");
+    assert_eq!(tiny.id, "tiny.en");
+    // No staging file is left next to it.
+    let names: Vec<String> = std::fs::read_dir(store.dir())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["ggml-tiny.en.bin"]);
+    // A junk file that looks like a model is skipped, not listed.
+    std::fs::write(store.path_of("junk"), b"not a model").expect("write");
+    assert_eq!(store.list().expect("list").len(), 1);
+    // Names that could escape the directory or hide the file are refused.
+    for bad in ["../escape", "", ".hidden", "a/b"] {
+        let err = store.import(&tiny.path, Some(bad)).expect_err(bad);
+        assert!(
+            err.to_string().contains("not a usable model name"),
+            "{bad}: {err}"
+        );
+    }
+    let err = store.get("small").expect_err("missing");
+    assert!(err.to_string().contains("installed: tiny.en"), "{err}");
+}

@@ -1,0 +1,231 @@
+//! The models on this machine: one directory of `ggml-<id>.bin` files (the app's data
+//! directory's `models/`). Listing, importing a ggml file or a CTranslate2 directory,
+//! and removing. Imports go through a temporary name and a rename, so a failed import
+//! never leaves a half model that would later fail to load.
+
+use crate::catalog;
+use crate::error::{ModelError, Result};
+use crate::ggml::{HParams, read_header};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// An installed model.
+#[derive(Clone, Debug, PartialEq, Serialize, specta::Type)]
+pub struct InstalledModel {
+    pub id: String,
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub hparams: HParams,
+}
+
+/// The models directory.
+#[derive(Clone, Debug)]
+pub struct ModelStore {
+    dir: PathBuf,
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        && !id.starts_with('.')
+}
+
+/// SHA-256 of a file, lower-case hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let io = |source| ModelError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+impl ModelStore {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where model `id` lives (whether or not it is installed).
+    pub fn path_of(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("ggml-{id}.bin"))
+    }
+
+    /// Installed models, by id. Files that are not valid models are skipped (and logged).
+    pub fn list(&self) -> Result<Vec<InstalledModel>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(ModelError::Io {
+                    path: self.dir.clone(),
+                    source,
+                });
+            }
+        };
+        let mut models = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(id) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("ggml-"))
+                .and_then(|n| n.strip_suffix(".bin"))
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            match read_header(&path) {
+                Ok(hparams) => models.push(InstalledModel {
+                    bytes: entry.metadata().map(|m| m.len()).unwrap_or(0),
+                    id,
+                    path,
+                    hparams,
+                }),
+                Err(e) => tracing::warn!(error = %e, "skipping a file that is not a model"),
+            }
+        }
+        models.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(models)
+    }
+
+    /// The installed model `id`.
+    pub fn get(&self, id: &str) -> Result<InstalledModel> {
+        self.list()?
+            .into_iter()
+            .find(|m| m.id == id)
+            .ok_or_else(|| {
+                let installed: Vec<String> = self
+                    .list()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|m| m.id)
+                    .collect();
+                ModelError::Unknown(
+                    id.to_owned(),
+                    if installed.is_empty() {
+                        "none installed".into()
+                    } else {
+                        installed.join(", ")
+                    },
+                )
+            })
+    }
+
+    fn check_id(&self, id: &str) -> Result<()> {
+        if valid_id(id) {
+            Ok(())
+        } else {
+            Err(ModelError::Invalid {
+                path: self.path_of(id),
+                message: format!(
+                    "{id:?} is not a usable model name (letters, digits, '.', '-', '_')"
+                ),
+            })
+        }
+    }
+
+    fn prepare(&self, id: &str) -> Result<PathBuf> {
+        self.check_id(id)?;
+        std::fs::create_dir_all(&self.dir).map_err(|source| ModelError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        let target = self.path_of(id);
+        if target.exists() {
+            return Err(ModelError::Invalid {
+                path: target,
+                message: format!("a model named {id:?} is already installed; remove it first"),
+            });
+        }
+        Ok(target)
+    }
+
+    /// Imports a ggml file. The id defaults to the catalog's when the file is a published
+    /// model (by SHA-256), else to its size name (`tiny.en`, `base`, …).
+    pub fn import_ggml(&self, file: &Path, id: Option<&str>) -> Result<InstalledModel> {
+        let hparams = read_header(file)?;
+        let id = match id {
+            Some(id) => id.to_owned(),
+            None => {
+                let hash = sha256_file(file)?;
+                catalog::CATALOG
+                    .iter()
+                    .find(|e| e.sha256 == hash)
+                    .map(|e| e.id.to_owned())
+                    .unwrap_or_else(|| hparams.size_name())
+            }
+        };
+        let target = self.prepare(&id)?;
+        let part = target.with_extension("part");
+        std::fs::copy(file, &part).map_err(|source| ModelError::Io {
+            path: part.clone(),
+            source,
+        })?;
+        std::fs::rename(&part, &target).map_err(|source| ModelError::Io {
+            path: target.clone(),
+            source,
+        })?;
+        self.get(&id)
+    }
+
+    /// Imports a CTranslate2 (faster-whisper) model directory by converting it.
+    pub fn import_ct2(&self, dir: &Path, id: Option<&str>) -> Result<InstalledModel> {
+        // Convert first (into the models directory, under a temporary name) to learn
+        // the model's size name, then claim the id.
+        std::fs::create_dir_all(&self.dir).map_err(|source| ModelError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        let staging = self.dir.join(format!(".import-{}.bin", std::process::id()));
+        let hparams = crate::convert::convert_ct2_dir(dir, &staging)?;
+        let id = id.map(str::to_owned).unwrap_or_else(|| hparams.size_name());
+        let target = match self.prepare(&id) {
+            Ok(target) => target,
+            Err(e) => {
+                let _ = std::fs::remove_file(&staging);
+                return Err(e);
+            }
+        };
+        std::fs::rename(&staging, &target).map_err(|source| ModelError::Io {
+            path: target.clone(),
+            source,
+        })?;
+        self.get(&id)
+    }
+
+    /// Imports whatever `path` is: a ggml file or a CTranslate2 directory.
+    pub fn import(&self, path: &Path, id: Option<&str>) -> Result<InstalledModel> {
+        if path.is_dir() {
+            self.import_ct2(path, id)
+        } else {
+            self.import_ggml(path, id)
+        }
+    }
+
+    pub fn remove(&self, id: &str) -> Result<InstalledModel> {
+        let model = self.get(id)?;
+        std::fs::remove_file(&model.path).map_err(|source| ModelError::Io {
+            path: model.path.clone(),
+            source,
+        })?;
+        Ok(model)
+    }
+}
