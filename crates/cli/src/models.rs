@@ -12,6 +12,13 @@ use std::path::PathBuf;
 pub enum ModelsCommand {
     /// The known models and which are installed.
     List,
+    /// Download a model from the catalog (resumes an interrupted download).
+    Download {
+        name: String,
+        /// Where models come from; `{file}` is replaced by the file name.
+        #[arg(long, env = "CUECARD_MODELS_URL", default_value = cuecard_models::catalog::DEFAULT_URL_TEMPLATE)]
+        url: String,
+    },
     /// Install a model from a ggml file or a CTranslate2 (faster-whisper) directory.
     Import {
         path: PathBuf,
@@ -96,6 +103,49 @@ pub fn run(cmd: ModelsCommand, dir: PathBuf, out: &Output) -> Result<()> {
                     );
                 }
                 println!("\n* installed");
+            })
+        }
+        ModelsCommand::Download { name, url } => {
+            let entry = cuecard_models::catalog::find(&name).with_context(|| {
+                let ids: Vec<&str> = CATALOG.iter().map(|e| e.id).collect();
+                format!(
+                    "no model {name:?} in the catalog; known: {}",
+                    ids.join(", ")
+                )
+            })?;
+            let options = cuecard_models::download::DownloadOptions {
+                url_template: url,
+                ..Default::default()
+            };
+            let json = out.json;
+            let mut last_percent = None;
+            let model = cuecard_models::download::download(
+                &store,
+                entry,
+                &options,
+                &cuecard_models::download::CancelToken::default(),
+                |p| {
+                    let percent = p.total.map(|t| p.downloaded * 100 / t.max(1));
+                    if !json && percent != last_percent {
+                        last_percent = percent;
+                        match percent {
+                            Some(pc) => eprint!(
+                                "\r{name}: {pc:>3}% of {:.0} MiB",
+                                p.total.unwrap_or(0) as f64 / 1_048_576.0
+                            ),
+                            None => {
+                                eprint!("\r{name}: {:.0} MiB", p.downloaded as f64 / 1_048_576.0)
+                            }
+                        }
+                    }
+                },
+            );
+            if !json {
+                eprintln!();
+            }
+            let model = model?;
+            out.print(&model, |m| {
+                println!("Installed {} at {}", m.id, m.path.display())
             })
         }
         ModelsCommand::Import { path, name } => {

@@ -138,3 +138,29 @@ fn bad_model_files_are_refused_with_the_reason() {
     let listing = json(&cuecard(&models, &["models", "list", "--json"]));
     assert_eq!(listing["installed"].as_array().map(Vec::len), Some(0));
 }
+
+#[test]
+fn downloads_name_unknown_models_and_unreachable_servers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let models = dir.path().join("models");
+    let out = cuecard(&models, &["models", "download", "giant"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known: tiny.en"));
+    // Nothing listens on port 9 of localhost.
+    let out = cuecard(
+        &models,
+        &[
+            "models",
+            "download",
+            "tiny.en",
+            "--url",
+            "http://127.0.0.1:9/{file}",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("http://127.0.0.1:9/ggml-tiny.en.bin") && stderr.contains("cannot connect"),
+        "{stderr}"
+    );
+}

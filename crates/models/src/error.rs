@@ -16,4 +16,16 @@ pub enum ModelError {
     Invalid { path: PathBuf, message: String },
     #[error("no model named {0:?}; installed: {1}")]
     Unknown(String, String),
+    #[error("downloading {url}: {message}")]
+    Download { url: String, message: String },
+    #[error(
+        "the download of {id} is corrupt (SHA-256 {actual}, expected {expected}); it was deleted"
+    )]
+    Checksum {
+        id: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("the download of {0} was cancelled; run it again to resume")]
+    Cancelled(String),
 }

@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod convert;
 pub mod ct2;
+pub mod download;
 pub mod error;
 pub mod ggml;
 pub mod mel;
