@@ -98,32 +98,13 @@ impl Capture {
     pub fn start(options: CaptureOptions) -> Result<Self> {
         let (ring_tx, rings) = mpsc::channel();
         let (event_tx, events) = mpsc::channel();
-        let (ready_tx, ready_rx) = mpsc::channel();
         let metrics = Arc::new(StreamMetrics::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
+        let (thread, device) = {
             let (metrics, stop) = (metrics.clone(), stop.clone());
-            std::thread::Builder::new()
-                .name("cuecard-capture".into())
-                .spawn(move || stream_thread(options, metrics, stop, ring_tx, event_tx, ready_tx))
-                .map_err(|e| AudioError::Device {
-                    device: "capture".into(),
-                    message: e.to_string(),
-                })?
-        };
-        let device = match ready_rx.recv() {
-            Ok(Ok(device)) => device,
-            Ok(Err(e)) => {
-                let _ = thread.join();
-                return Err(e);
-            }
-            Err(_) => {
-                let _ = thread.join();
-                return Err(AudioError::Device {
-                    device: "capture".into(),
-                    message: "the capture thread ended before the stream started".into(),
-                });
-            }
+            crate::worker::spawn_ready("capture", move |ready| {
+                stream_thread(options, metrics, stop, ring_tx, event_tx, ready)
+            })?
         };
         Ok(Self {
             rings,

@@ -5,7 +5,7 @@
 
 use crate::SPEECH_RATE;
 use crate::aec::{EchoCanceller, EchoConfig, erle_db};
-use crate::capture::{CaptureEvent, CaptureOptions};
+use crate::capture::CaptureEvent;
 use crate::dual::{DualCapture, DualOptions, POLL_INTERVAL};
 use crate::error::{AudioError, Result};
 use crate::level::{Level, to_db};
@@ -42,80 +42,50 @@ impl MeterSession {
         on_event: impl Fn(CaptureEvent) + Send + 'static,
     ) -> Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         // The capture is built on the meter's own thread: the echo canceller inside a
         // speech channel is not `Send`.
-        let thread = {
+        let (thread, device) = {
             let stop = stop.clone();
-            std::thread::Builder::new()
-                .name("cuecard-meter".into())
-                .spawn(move || {
-                    let started = DualCapture::start(DualOptions {
-                        rep: CaptureOptions {
-                            device,
-                            ..CaptureOptions::default()
-                        },
-                        ..DualOptions::default()
-                    });
-                    let mut dual = match started {
-                        Ok(dual) => {
-                            let _ = ready_tx.send(Ok(dual.rep_capture().device().to_owned()));
-                            dual
-                        }
+            crate::worker::spawn_ready("meter", move |ready| {
+                let mut dual = match DualCapture::start(DualOptions::mic(device)) {
+                    Ok(dual) => dual,
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                let device = dual.rep_capture().device().to_owned();
+                let _ = ready.send(Ok(device.clone()));
+                let (mut rep, mut far) = (Vec::new(), Vec::new());
+                let mut speaking = false;
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(POLL_INTERVAL);
+                    let update = match dual.poll(&mut rep, &mut far) {
+                        Ok(update) => update,
                         Err(e) => {
-                            let _ = ready_tx.send(Err(e));
+                            on_event(CaptureEvent::Stopped {
+                                reason: e.to_string(),
+                            });
                             return;
                         }
                     };
-                    let device = dual.rep_capture().device().to_owned();
-                    let (mut rep, mut far) = (Vec::new(), Vec::new());
-                    let mut speaking = false;
-                    while !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(POLL_INTERVAL);
-                        let update = match dual.poll(&mut rep, &mut far) {
-                            Ok(update) => update,
-                            Err(e) => {
-                                on_event(CaptureEvent::Stopped {
-                                    reason: e.to_string(),
-                                });
-                                return;
-                            }
-                        };
-                        rep.clear();
-                        far.clear();
-                        for event in &update.rep.vad {
-                            speaking = matches!(event, VadEvent::SpeechStarted { .. });
-                        }
-                        for (_, event) in dual.events() {
-                            on_event(event);
-                        }
-                        if let Some(level) = update.rep.level {
-                            on_reading(MeterReading {
-                                device: device.clone(),
-                                level,
-                                speaking,
-                            });
-                        }
+                    rep.clear();
+                    far.clear();
+                    for event in &update.rep.vad {
+                        speaking = matches!(event, VadEvent::SpeechStarted { .. });
                     }
-                })
-                .map_err(|e| AudioError::Device {
-                    device: "meter".into(),
-                    message: e.to_string(),
-                })?
-        };
-        let device = match ready_rx.recv() {
-            Ok(Ok(device)) => device,
-            Ok(Err(e)) => {
-                let _ = thread.join();
-                return Err(e);
-            }
-            Err(_) => {
-                let _ = thread.join();
-                return Err(AudioError::Device {
-                    device: "meter".into(),
-                    message: "the meter thread ended before it started".into(),
-                });
-            }
+                    for (_, event) in dual.events() {
+                        on_event(event);
+                    }
+                    if let Some(level) = update.rep.level {
+                        on_reading(MeterReading {
+                            device: device.clone(),
+                            level,
+                            speaking,
+                        });
+                    }
+                }
+            })?
         };
         Ok(Self {
             stop,
@@ -177,13 +147,7 @@ pub struct MicTestResult {
 
 /// Records `seconds` from the mic (the default input when `None`) and judges it.
 pub fn mic_test(device: Option<String>, seconds: f64) -> Result<MicTestResult> {
-    let mut dual = DualCapture::start(DualOptions {
-        rep: CaptureOptions {
-            device,
-            ..CaptureOptions::default()
-        },
-        ..DualOptions::default()
-    })?;
+    let mut dual = DualCapture::start(DualOptions::mic(device))?;
     let name = dual.rep_capture().device().to_owned();
     let wanted = (seconds * f64::from(SPEECH_RATE)) as usize;
     let (mut samples, mut far) = (Vec::with_capacity(wanted), Vec::new());
@@ -283,13 +247,7 @@ pub const ECHO_TEST_CLIP: &[u8] = include_bytes!("../../../assets/audio/echo-tes
 /// and runs the echo canceller over it.
 pub fn echo_test(mic: Option<String>, output: Option<String>) -> Result<EchoTestResult> {
     let clip = decode_clip(ECHO_TEST_CLIP)?;
-    let mut dual = DualCapture::start(DualOptions {
-        rep: CaptureOptions {
-            device: mic,
-            ..CaptureOptions::default()
-        },
-        ..DualOptions::default()
-    })?;
+    let mut dual = DualCapture::start(DualOptions::mic(mic))?;
     let name = dual.rep_capture().device().to_owned();
     let mut playback = Playback::start(output.as_deref(), SPEECH_RATE, 10_000)?;
     let (mut heard, mut far) = (Vec::new(), Vec::new());

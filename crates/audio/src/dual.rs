@@ -106,6 +106,19 @@ pub struct DualOptions {
     pub vad: VadConfig,
 }
 
+impl DualOptions {
+    /// Only the rep's microphone (`None`: the default input); the far end is silent.
+    pub fn mic(device: Option<String>) -> Self {
+        Self {
+            rep: CaptureOptions {
+                device,
+                ..CaptureOptions::default()
+            },
+            ..Self::default()
+        }
+    }
+}
+
 /// Both sides' updates from one poll.
 #[derive(Clone, Debug, Default)]
 pub struct DualUpdate {

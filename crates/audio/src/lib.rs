@@ -28,6 +28,7 @@ pub mod recorder;
 pub mod resample;
 pub mod ring;
 pub mod vad;
+mod worker;
 
 #[cfg(feature = "test-support")]
 pub mod testing;

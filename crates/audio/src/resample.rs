@@ -291,6 +291,21 @@ mod tests {
     }
 
     #[test]
+    fn drift_adjustment_follows_a_fast_device_clock() {
+        // A device running 1000 ppm fast delivers 0.1% more samples per real second; the
+        // adjusted resampler gives 0.1% fewer, so the stream keeps real-time length.
+        let input = sine(48_000, 440.0, 10.0);
+        let mut nominal = StreamResampler::new(48_000, 16_000).expect("new");
+        let mut adjusted = StreamResampler::new(48_000, 16_000).expect("new");
+        adjusted.adjust_drift(1000.0).expect("adjust");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        nominal.process(&input, &mut a).expect("process");
+        adjusted.process(&input, &mut b).expect("process");
+        let ratio = b.len() as f64 / a.len() as f64;
+        assert!((ratio - 0.999).abs() < 0.0002, "ratio {ratio}");
+    }
+
+    #[test]
     fn bad_rates_and_downmix() {
         assert!(StreamResampler::new(0, 16_000).is_err());
         let mut out = Vec::new();

@@ -4,15 +4,15 @@ use crate::output::Output;
 use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use cuecard_audio::capture::{CaptureEvent, CaptureOptions};
+use cuecard_audio::check::{MeterReading, MeterSession};
 use cuecard_audio::device::{AudioHost, DeviceInfo, Direction};
 use cuecard_audio::dual::{DualCapture, DualOptions, FarEnd, POLL_INTERVAL};
-use cuecard_audio::level::Level;
 use cuecard_audio::recorder::{Recorder, RecordingFormat};
 use cuecard_audio::vad::VadEvent;
 use cuecard_audio::{SPEECH_RATE, loopback};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Subcommand)]
 pub enum AudioCommand {
@@ -258,49 +258,22 @@ fn ended(events: &[VadEvent]) -> usize {
         .count()
 }
 
-#[derive(Serialize)]
-struct MeterLine {
-    t: f64,
-    #[serde(flatten)]
-    level: Level,
-    speaking: bool,
-}
-
 fn meter(out: &Output, device: Option<String>, seconds: Option<f64>) -> Result<()> {
-    let mut dual = DualCapture::start(DualOptions {
-        rep: CaptureOptions {
-            device,
-            ..CaptureOptions::default()
-        },
-        ..DualOptions::default()
-    })?;
-    if !out.json {
-        eprintln!("{} (Ctrl-C to stop)", dual.rep_capture().device());
-    }
     let started = Instant::now();
-    let (mut rep, mut far) = (Vec::new(), Vec::new());
-    let mut speaking = false;
-    while seconds.is_none_or(|s| started.elapsed().as_secs_f64() < s) {
-        std::thread::sleep(POLL_INTERVAL);
-        let update = dual.poll(&mut rep, &mut far)?;
-        rep.clear();
-        far.clear();
-        for event in &update.rep.vad {
-            speaking = matches!(event, VadEvent::SpeechStarted { .. });
-        }
-        for (_, event) in dual.events() {
-            if let CaptureEvent::Error { device, message } = event {
-                eprintln!("{device}: {message}");
-            }
-        }
-        if let Some(level) = update.rep.level {
-            let line = MeterLine {
-                t: started.elapsed().as_secs_f64(),
-                level,
-                speaking,
-            };
-            if out.json {
-                println!("{}", serde_json::to_string(&line)?);
+    let json = out.json;
+    let session = MeterSession::start(
+        device,
+        move |r: MeterReading| {
+            let level = r.level;
+            if json {
+                let line = serde_json::json!({
+                    "t": started.elapsed().as_secs_f64(),
+                    "rms_db": level.rms_db,
+                    "peak_db": level.peak_db,
+                    "clipped": level.clipped,
+                    "speaking": r.speaking,
+                });
+                println!("{line}");
             } else {
                 let width = ((level.rms_db + 60.0).clamp(0.0, 60.0) / 2.0) as usize;
                 println!(
@@ -308,11 +281,26 @@ fn meter(out: &Output, device: Option<String>, seconds: Option<f64>) -> Result<(
                     level.rms_db,
                     level.peak_db,
                     "#".repeat(width),
-                    if speaking { "  speech" } else { "" },
+                    if r.speaking { "  speech" } else { "" },
                     if level.clipped { "  CLIPPING" } else { "" }
                 );
             }
-        }
+        },
+        |event| match event {
+            CaptureEvent::Error { device, message } => eprintln!("{device}: {message}"),
+            CaptureEvent::Restarted { device, reason } => eprintln!("now on {device}: {reason}"),
+            _ => {}
+        },
+    )?;
+    if !out.json {
+        eprintln!("{} (Ctrl-C to stop)", session.device());
     }
+    match seconds {
+        Some(s) => std::thread::sleep(Duration::from_secs_f64(s.max(0.0))),
+        None => loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        },
+    }
+    session.stop();
     Ok(())
 }

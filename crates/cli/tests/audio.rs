@@ -157,3 +157,31 @@ fn bad_record_arguments_are_named_and_nothing_is_overwritten() {
     );
     assert_eq!(cuecard(&["audio", "record"]).status.code(), Some(2));
 }
+
+#[test]
+fn meter_prints_about_ten_json_readings_a_second_and_marks_speech() {
+    let pulse = PulseServer::start();
+    let line = speech("Checking my microphone level before the call.", SPEECH_RATE);
+    let mut player = pulse.play("mic_feed", &line);
+    let out = cuecard(&["audio", "meter", "--seconds", "2.5", "--json"]);
+    let _ = player.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let readings: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert!(
+        (18..=30).contains(&readings.len()),
+        "{} readings in 2.5 s",
+        readings.len()
+    );
+    assert!(
+        readings.iter().any(|r| r["speaking"] == true),
+        "speech marked"
+    );
+    assert!(readings.iter().any(|r| r["rms_db"].as_f64() > Some(-35.0)));
+}
