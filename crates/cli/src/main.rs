@@ -4,11 +4,13 @@
 //! human-readable text, or JSON with `--json`.
 
 mod audio;
+mod cloud;
 mod contacts;
 mod db;
 mod dnc;
 mod models;
 mod output;
+mod transcribe;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -19,7 +21,7 @@ use std::process::ExitCode;
 #[command(
     name = "cuecard",
     version,
-    about = "Cuecard from the command line: contacts, do-not-call list, database, audio, models"
+    about = "Cuecard from the command line: contacts, do-not-call list, database, audio, models, transcription"
 )]
 struct Cli {
     /// The database file (default: the desktop app's, in the platform's app-data directory).
@@ -52,6 +54,8 @@ enum Command {
     /// Whisper models for speech-to-text: list, import, remove.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Transcribe an audio file (local whisper, Deepgram or an OpenAI-compatible API).
+    Transcribe(transcribe::TranscribeArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +87,9 @@ fn main() -> ExitCode {
             Command::Db(cmd) => db::run(cmd, &db_path()?, &out),
             Command::Audio(cmd) => audio::run(cmd, &out),
             Command::Models(cmd) => models::run(cmd, models::models_dir(cli.models_dir)?, &out),
+            Command::Transcribe(args) => {
+                transcribe::run(args, models::models_dir(cli.models_dir)?, &out)
+            }
         }
     })();
     match result {

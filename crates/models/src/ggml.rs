@@ -119,6 +119,122 @@ pub fn read_header(path: &Path) -> Result<HParams> {
     Ok(h)
 }
 
+/// Bytes of `elements` values of ggml tensor type `ty`, for the types whisper files use:
+/// f32, f16 and the block-quantised q4_0, q4_1, q5_0, q5_1 and q8_0 (32 values a block).
+fn tensor_bytes(ty: i32, elements: u64) -> Option<u64> {
+    let per_block = |block_bytes: u64| {
+        elements
+            .is_multiple_of(32)
+            .then_some(elements / 32 * block_bytes)
+    };
+    match ty {
+        0 => Some(elements * 4),
+        1 => Some(elements * 2),
+        2 => per_block(18),
+        3 => per_block(20),
+        6 => per_block(22),
+        7 => per_block(24),
+        8 => per_block(34),
+        _ => None,
+    }
+}
+
+/// Checks a whole ggml whisper file before it is handed to whisper.cpp: the header, the
+/// mel filterbank, the vocabulary and every tensor's header and data, ending exactly at
+/// the end of the file. A truncated download or a corrupt file gets an error naming what
+/// is wrong instead of a failure (or worse) inside the C++ loader.
+pub fn validate(path: &Path) -> Result<HParams> {
+    use std::io::{Seek, SeekFrom};
+    let h = read_header(path)?;
+    let bad = |message: String| ModelError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|source| ModelError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let len = file
+        .metadata()
+        .map_err(|source| ModelError::Io {
+            path: path.to_owned(),
+            source,
+        })?
+        .len();
+    let mut r = std::io::BufReader::new(file);
+    let at = |r: &mut std::io::BufReader<std::fs::File>| r.stream_position().unwrap_or(0);
+    let skip = |r: &mut std::io::BufReader<std::fs::File>, n: u64, what: &str| {
+        let pos = at(r);
+        if pos + n > len {
+            return Err(bad(format!(
+                "the file ends inside {what} (needs {n} bytes at offset {pos}, file is {len} bytes)"
+            )));
+        }
+        r.seek(SeekFrom::Current(n as i64))
+            .map(|_| ())
+            .map_err(|e| bad(e.to_string()))
+    };
+    let short = |what: &'static str| move |_| bad(format!("the file ends inside {what}"));
+    r.seek(SeekFrom::Start(48))
+        .map_err(|e| bad(e.to_string()))?;
+    let n_mel = read_i32(&mut r).map_err(short("the mel filterbank"))?;
+    let n_fft = read_i32(&mut r).map_err(short("the mel filterbank"))?;
+    if n_mel != h.n_mels || !(1..=4096).contains(&n_fft) {
+        return Err(bad(format!(
+            "implausible mel filterbank shape {n_mel}×{n_fft}"
+        )));
+    }
+    skip(
+        &mut r,
+        n_mel as u64 * n_fft as u64 * 4,
+        "the mel filterbank",
+    )?;
+    let n_vocab = read_i32(&mut r).map_err(short("the vocabulary"))?;
+    if !(0..=h.n_vocab).contains(&n_vocab) {
+        return Err(bad(format!(
+            "the vocabulary has {n_vocab} tokens, the header says {}",
+            h.n_vocab
+        )));
+    }
+    for i in 0..n_vocab {
+        let n = read_i32(&mut r).map_err(short("the vocabulary"))?;
+        if !(0..=1024).contains(&n) {
+            return Err(bad(format!("token {i} has an implausible length {n}")));
+        }
+        skip(&mut r, n as u64, "the vocabulary")?;
+    }
+    let mut tensors = 0usize;
+    while at(&mut r) < len {
+        let n_dims = read_i32(&mut r).map_err(short("a tensor header"))?;
+        let name_len = read_i32(&mut r).map_err(short("a tensor header"))?;
+        let ty = read_i32(&mut r).map_err(short("a tensor header"))?;
+        if !(1..=4).contains(&n_dims) || !(1..=256).contains(&name_len) {
+            return Err(bad(format!(
+                "tensor {tensors}: implausible header (dims {n_dims}, name length {name_len})"
+            )));
+        }
+        let mut elements = 1u64;
+        for _ in 0..n_dims {
+            let d = read_i32(&mut r).map_err(short("a tensor header"))?;
+            if d <= 0 {
+                return Err(bad(format!("tensor {tensors}: dimension {d}")));
+            }
+            elements = elements.saturating_mul(d as u64);
+        }
+        let mut name = vec![0u8; name_len as usize];
+        r.read_exact(&mut name).map_err(short("a tensor name"))?;
+        let name = String::from_utf8_lossy(&name).into_owned();
+        let bytes = tensor_bytes(ty, elements)
+            .ok_or_else(|| bad(format!("tensor {name}: unknown or misaligned type {ty}")))?;
+        skip(&mut r, bytes, &format!("the data of tensor {name}"))?;
+        tensors += 1;
+    }
+    if tensors == 0 {
+        return Err(bad("the file holds no tensors".into()));
+    }
+    Ok(h)
+}
+
 /// Element type of a tensor in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TensorType {

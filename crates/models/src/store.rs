@@ -161,7 +161,7 @@ impl ModelStore {
     /// Imports a ggml file. The id defaults to the catalog's when the file is a published
     /// model (by SHA-256), else to its size name (`tiny.en`, `base`, …).
     pub fn import_ggml(&self, file: &Path, id: Option<&str>) -> Result<InstalledModel> {
-        let hparams = read_header(file)?;
+        let hparams = crate::ggml::validate(file)?;
         let id = match id {
             Some(id) => id.to_owned(),
             None => {

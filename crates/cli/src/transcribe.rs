@@ -1,0 +1,215 @@
+//! `cuecard transcribe FILE`: speech-to-text of an audio file with any engine.
+
+use crate::output::Output;
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use cuecard_models::store::ModelStore;
+use cuecard_stt::audio_file::{self, ChannelLayout, Clip};
+use cuecard_stt::engine::{EngineKind, SpeechEngine, StreamConfig};
+use cuecard_stt::local::{LocalConfig, LocalEngine, WhisperModel};
+use cuecard_stt::{Channel, Segment, TranscriptEvent};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct TranscribeArgs {
+    /// A WAV file (any rate and sample format) or a Cuecard call recording (Ogg Opus or
+    /// WAV). Stereo files are calls: the rep on the left, the far end on the right.
+    pub file: PathBuf,
+    /// local (whisper on this machine), deepgram (live API) or openai (batch API).
+    #[arg(long, default_value = "local")]
+    pub engine: EngineKind,
+    /// The local model: an installed model's name (see `cuecard models list`) or a ggml
+    /// file. Default: the most accurate installed English model.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Mix all channels into one instead of reading stereo as rep/far end.
+    #[arg(long)]
+    pub mixed: bool,
+    /// Stream the file through a live session and print every event (partials, finals,
+    /// ends of utterance) as it happens, instead of the batch result.
+    #[arg(long)]
+    pub events: bool,
+    /// Spoken language (BCP-47).
+    #[arg(long, default_value = "en")]
+    pub language: String,
+    /// Decoder threads for the local engine (default: the machine's cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub cloud: crate::cloud::CloudArgs,
+}
+
+#[derive(Serialize)]
+struct Transcript {
+    file: PathBuf,
+    engine: EngineKind,
+    model: Option<String>,
+    audio_seconds: f64,
+    elapsed_seconds: f64,
+    real_time_factor: f64,
+    segments: Vec<Segment>,
+}
+
+/// The installed model to use: `name` (an id or a path), else the largest English one.
+fn pick_model(store: &ModelStore, name: Option<&str>) -> Result<PathBuf> {
+    if let Some(name) = name {
+        let path = Path::new(name);
+        if path.is_file() {
+            return Ok(path.to_owned());
+        }
+        return store
+            .get(name)
+            .map(|m| m.path)
+            .with_context(|| format!("no installed model {name:?} in {}", store.dir().display()));
+    }
+    let installed = store.list()?;
+    let preference = ["small.en", "base.en", "small", "base", "tiny.en", "tiny"];
+    for id in preference {
+        if let Some(m) = installed.iter().find(|m| m.id == id) {
+            return Ok(m.path.clone());
+        }
+    }
+    match installed.into_iter().next() {
+        Some(m) => Ok(m.path),
+        None => bail!(
+            "no whisper model installed in {}: run `cuecard models download tiny.en` or `cuecard models import PATH`",
+            store.dir().display()
+        ),
+    }
+}
+
+pub fn run(args: TranscribeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
+    let layout = if args.mixed {
+        ChannelLayout::Mixed
+    } else {
+        ChannelLayout::Call
+    };
+    let clip = audio_file::load(&args.file, layout)?;
+    let (engine, model): (Box<dyn SpeechEngine>, Option<String>) = match args.engine {
+        EngineKind::Local => {
+            let path = pick_model(&ModelStore::new(models_dir), args.model.as_deref())?;
+            let mut config = LocalConfig::default();
+            if let Some(threads) = args.threads {
+                config.threads = threads.max(1);
+            }
+            let model = WhisperModel::load(&path)?;
+            (
+                Box::new(LocalEngine::new(model, config)),
+                Some(path.display().to_string()),
+            )
+        }
+        kind => (crate::cloud::engine(kind, &args.cloud)?, None),
+    };
+    if args.events {
+        return print_events(engine.as_ref(), &clip, &args.language, out);
+    }
+    let started = Instant::now();
+    let segments = engine.transcribe(&clip, &args.language)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let transcript = Transcript {
+        file: args.file,
+        engine: args.engine,
+        model,
+        audio_seconds: clip.seconds(),
+        elapsed_seconds: elapsed,
+        real_time_factor: elapsed / clip.seconds().max(1e-9),
+        segments,
+    };
+    out.print(&transcript, |t| {
+        let stereo = clip.channels.len() > 1;
+        for s in &t.segments {
+            let who = match (stereo, s.channel) {
+                (false, _) => "",
+                (true, Channel::Rep) => "rep: ",
+                (true, Channel::FarEnd) => "far end: ",
+            };
+            println!(
+                "[{} → {}] {who}{}",
+                clock(s.start_ms),
+                clock(s.end_ms),
+                s.text
+            );
+        }
+        eprintln!(
+            "{:.1} s of audio in {:.1} s (real-time factor {:.2})",
+            t.audio_seconds, t.elapsed_seconds, t.real_time_factor
+        );
+    })
+}
+
+/// Streams the file through a session and prints events as JSON lines or text.
+fn print_events(
+    engine: &dyn SpeechEngine,
+    clip: &Clip,
+    language: &str,
+    out: &Output,
+) -> Result<()> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let config = StreamConfig {
+        channels: clip.channels.iter().map(|(c, _)| *c).collect(),
+        language: language.into(),
+        paced: true,
+    };
+    let json = out.json;
+    let printer = std::thread::spawn(move || {
+        for event in rx {
+            if json {
+                if let Ok(line) = serde_json::to_string(&event) {
+                    println!("{line}");
+                }
+                continue;
+            }
+            match event {
+                TranscriptEvent::Partial { segment } => {
+                    println!("  … {:?} {}", segment.channel, segment.text)
+                }
+                TranscriptEvent::Final { segment } => println!(
+                    "[{}] {:?} {}",
+                    clock(segment.start_ms),
+                    segment.channel,
+                    segment.text
+                ),
+                TranscriptEvent::EndOfUtterance { channel, at_ms } => {
+                    println!("[{}] {channel:?} (end of utterance)", clock(at_ms))
+                }
+                TranscriptEvent::Notice { notice } => {
+                    eprintln!(
+                        "{:?} from {}: {}",
+                        notice.level, notice.engine, notice.message
+                    )
+                }
+            }
+        }
+    });
+    let mut session = engine.start(config, tx)?;
+    let piece = cuecard_stt::SAMPLE_RATE as usize / 10;
+    let longest = clip
+        .channels
+        .iter()
+        .map(|(_, s)| s.len())
+        .max()
+        .unwrap_or(0);
+    for at in (0..longest).step_by(piece) {
+        for (channel, samples) in &clip.channels {
+            if at < samples.len() {
+                session.push(*channel, &samples[at..(at + piece).min(samples.len())])?;
+            }
+        }
+    }
+    session.finish()?;
+    printer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the event printer panicked"))?;
+    Ok(())
+}
+
+/// `mm:ss.t`.
+fn clock(ms: u32) -> String {
+    format!(
+        "{:02}:{:04.1}",
+        ms / 60_000,
+        f64::from(ms % 60_000) / 1000.0
+    )
+}
