@@ -149,6 +149,11 @@ cmd_bench() {
   cargo bench -p cuecard-contacts --bench import
   cargo bench -p cuecard-store --bench store
   SOAK_SECONDS="${SOAK_SECONDS:-600}" cargo bench -p cuecard-audio --bench audio
+  # The speech-to-text peer: faster-whisper from PyPI in its own virtualenv.
+  local venv="$HOME/.cache/cuecard/faster-whisper-venv"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "faster-whisper==1.2.1"
+  CUECARD_FASTER_WHISPER="$venv/bin/python" cargo bench -p cuecard-stt --features test-support --bench stt
   cargo build -p cuecard-desktop --release --quiet
   cargo run -q --release -p cuecard-e2e --bin cold-start-bench -- "$CARGO_TARGET_DIR/release/cuecard-desktop"
 }
