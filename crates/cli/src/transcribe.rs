@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use cuecard_models::store::ModelStore;
 use cuecard_stt::audio_file::{self, ChannelLayout, Clip};
-use cuecard_stt::engine::{EngineKind, SpeechEngine, StreamConfig};
+use cuecard_stt::engine::{EngineKind, SpeechEngine, StreamConfig, push_clip};
 use cuecard_stt::local::{LocalConfig, LocalEngine, WhisperModel};
 use cuecard_stt::{Channel, Segment, TranscriptEvent};
 use serde::Serialize;
@@ -184,20 +184,11 @@ fn print_events(
         }
     });
     let mut session = engine.start(config, tx)?;
-    let piece = cuecard_stt::SAMPLE_RATE as usize / 10;
-    let longest = clip
-        .channels
-        .iter()
-        .map(|(_, s)| s.len())
-        .max()
-        .unwrap_or(0);
-    for at in (0..longest).step_by(piece) {
-        for (channel, samples) in &clip.channels {
-            if at < samples.len() {
-                session.push(*channel, &samples[at..(at + piece).min(samples.len())])?;
-            }
-        }
-    }
+    push_clip(
+        session.as_mut(),
+        clip,
+        cuecard_stt::SAMPLE_RATE as usize / 10,
+    )?;
     session.finish()?;
     printer
         .join()

@@ -1,22 +1,8 @@
 //! `cuecard transcribe` with the test set-up's tiny.en model.
 
-use cuecard_stt::testing::{speak, test_model};
+use cuecard_stt::testing::{speak, test_model, write_wav};
 use cuecard_stt::wer::wer;
 use std::process::Command;
-
-fn write_wav(path: &std::path::Path, samples: &[f32], rate: u32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("create");
-    for s in samples {
-        w.write_sample((s * 32767.0) as i16).expect("write");
-    }
-    w.finalize().expect("finalize");
-}
 
 #[test]
 fn transcribes_a_wav_file_at_another_rate_to_json() {
@@ -26,7 +12,7 @@ fn transcribes_a_wav_file_at_another_rate_to_json() {
     // 16 kHz from espeak, written at 44.1 kHz: the CLI converts it back.
     let wide = cuecard_audio::resample::resample_clip(&audio, 16_000, 44_100).expect("resample");
     let wav = dir.path().join("question.wav");
-    write_wav(&wav, &wide, 44_100);
+    write_wav(&wav, &[&wide], 44_100);
     let model = test_model("tiny.en");
     let out = Command::new(env!("CARGO_BIN_EXE_cuecard"))
         .args(["--json", "transcribe"])
@@ -73,7 +59,7 @@ fn bad_input_is_a_clear_error_with_exit_code_1() {
     );
 
     let wav = dir.path().join("ok.wav");
-    write_wav(&wav, &[0.0; 16_000], 16_000);
+    write_wav(&wav, &[&[0.0; 16_000]], 16_000);
     let out = Command::new(env!("CARGO_BIN_EXE_cuecard"))
         .args(["transcribe"])
         .arg(&wav)

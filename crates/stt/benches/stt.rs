@@ -10,7 +10,9 @@
 use cuecard_stt::audio_file::Clip;
 use cuecard_stt::engine::{SpeechEngine, StreamConfig};
 use cuecard_stt::local::{LocalConfig, LocalEngine, WhisperModel};
-use cuecard_stt::testing::{render_dialogue, sales_dialogue_script, test_assets_dir, test_model};
+use cuecard_stt::testing::{
+    render_dialogue, sales_dialogue_script, test_assets_dir, test_model, write_wav,
+};
 use cuecard_stt::wer::{normalize, wer};
 use cuecard_stt::{Channel, SAMPLE_RATE, TranscriptEvent};
 use std::time::{Duration, Instant};
@@ -25,21 +27,6 @@ fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
-fn write_wav(path: &std::path::Path, samples: &[f32]) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: SAMPLE_RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("create");
-    for s in samples {
-        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16)
-            .expect("write");
-    }
-    w.finalize().expect("finalize");
-}
-
 fn main() {
     let threads = LocalConfig::default().threads;
     let dialogue = render_dialogue(&sales_dialogue_script(), 700);
@@ -47,7 +34,7 @@ fn main() {
     let mixed = Clip::mono(Channel::Rep, dialogue.mixed.clone());
     let dir = tempfile::tempdir().expect("tempdir");
     let wav = dir.path().join("dialogue.wav");
-    write_wav(&wav, &dialogue.mixed);
+    write_wav(&wav, &[&dialogue.mixed], SAMPLE_RATE);
     println!(
         "espeak sales dialogue: {:.1} s, {} words; {threads} threads",
         mixed.seconds(),
@@ -129,13 +116,7 @@ fn live_latency(clip: &Clip) {
     });
     let piece = SAMPLE_RATE as usize / 50;
     let started = Instant::now();
-    let longest = clip
-        .channels
-        .iter()
-        .map(|(_, s)| s.len())
-        .max()
-        .unwrap_or(0);
-    for (i, at) in (0..longest).step_by(piece).enumerate() {
+    for (i, at) in (0..clip.frames()).step_by(piece).enumerate() {
         let due = started + Duration::from_millis(20 * (i as u64 + 1));
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);

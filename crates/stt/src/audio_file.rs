@@ -3,7 +3,7 @@
 //! Everything comes out as 16 kHz mono f32 per channel.
 
 use crate::{Channel, Result, SAMPLE_RATE, SttError};
-use cuecard_audio::resample::{downmix_into, resample_clip};
+use cuecard_audio::resample::resample_clip;
 use std::path::Path;
 
 /// Audio ready for an engine: one 16 kHz mono track per channel.
@@ -20,15 +20,18 @@ impl Clip {
         }
     }
 
-    /// Seconds of audio in the longest channel.
-    pub fn seconds(&self) -> f64 {
-        let longest = self
-            .channels
+    /// Samples in the longest channel.
+    pub fn frames(&self) -> usize {
+        self.channels
             .iter()
             .map(|(_, s)| s.len())
             .max()
-            .unwrap_or(0);
-        longest as f64 / f64::from(SAMPLE_RATE)
+            .unwrap_or(0)
+    }
+
+    /// Seconds of audio in the longest channel.
+    pub fn seconds(&self) -> f64 {
+        self.frames() as f64 / f64::from(SAMPLE_RATE)
     }
 }
 
@@ -130,13 +133,6 @@ fn read_wav(path: &Path) -> std::result::Result<(u32, Vec<Vec<f32>>), String> {
         })
         .collect();
     Ok((spec.sample_rate, tracks))
-}
-
-/// Mixes interleaved audio to mono: a convenience for callers holding device frames.
-pub fn to_mono(interleaved: &[f32], channels: usize) -> Vec<f32> {
-    let mut out = Vec::new();
-    downmix_into(interleaved, channels, &mut out);
-    out
 }
 
 #[cfg(test)]

@@ -96,6 +96,20 @@ pub trait SpeechEngine: Send + Sync {
     }
 }
 
+/// Pushes every channel of `clip` into `session` in pieces of `piece` samples,
+/// interleaving the channels as a live call would, as fast as the session takes them.
+pub fn push_clip(session: &mut dyn StreamSession, clip: &Clip, piece: usize) -> Result<()> {
+    let piece = piece.max(1);
+    for at in (0..clip.frames()).step_by(piece) {
+        for (channel, samples) in &clip.channels {
+            if at < samples.len() {
+                session.push(*channel, &samples[at..(at + piece).min(samples.len())])?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Streams `clip` through a session of `engine` in 100 ms pieces and collects the finals.
 pub fn stream_clip<E: SpeechEngine + ?Sized>(
     engine: &E,
@@ -109,22 +123,7 @@ pub fn stream_clip<E: SpeechEngine + ?Sized>(
         paced: true,
     };
     let mut session = engine.start(config, tx)?;
-    let piece = crate::SAMPLE_RATE as usize / 10;
-    let longest = clip
-        .channels
-        .iter()
-        .map(|(_, s)| s.len())
-        .max()
-        .unwrap_or(0);
-    let mut at = 0;
-    while at < longest {
-        for (channel, samples) in &clip.channels {
-            if at < samples.len() {
-                session.push(*channel, &samples[at..(at + piece).min(samples.len())])?;
-            }
-        }
-        at += piece;
-    }
+    push_clip(session.as_mut(), clip, crate::SAMPLE_RATE as usize / 10)?;
     session.finish()?;
     let mut collected = Collected::default();
     for event in rx.try_iter() {

@@ -142,6 +142,26 @@ pub fn render_dialogue(script: &Path, gap_ms: u32) -> Dialogue {
     }
 }
 
+/// Writes 16-bit PCM WAV at `rate`, one track per channel (shorter ones padded).
+pub fn write_wav(path: &Path, channels: &[&[f32]], rate: u32) {
+    let spec = hound::WavSpec {
+        channels: u16::try_from(channels.len()).expect("channel count"),
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    let frames = channels.iter().map(|c| c.len()).max().unwrap_or(0);
+    for i in 0..frames {
+        for c in channels {
+            let s = c.get(i).copied().unwrap_or(0.0);
+            w.write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16)
+                .expect("write sample");
+        }
+    }
+    w.finalize().expect("finalize wav");
+}
+
 /// Speaks `text` with espeak-ng in `voice`, as 16 kHz mono.
 pub fn speak(text: &str, voice: &str) -> Vec<f32> {
     let dir = tempfile_dir();

@@ -3,7 +3,7 @@
 //! model files.
 
 use cuecard_stt::audio_file::Clip;
-use cuecard_stt::engine::{SpeechEngine, StreamConfig};
+use cuecard_stt::engine::{SpeechEngine, StreamConfig, push_clip};
 use cuecard_stt::event::{Collected, TranscriptEvent};
 use cuecard_stt::local::{LocalConfig, LocalEngine, WhisperModel};
 use cuecard_stt::testing::{Dialogue, render_dialogue, sales_dialogue_script, test_model};
@@ -37,21 +37,7 @@ fn stream_events(engine: &LocalEngine, clip: &Clip) -> Vec<TranscriptEvent> {
         paced: true,
     };
     let mut session = engine.start(config, tx).expect("start");
-    let piece = SAMPLE_RATE as usize / 50;
-    let longest = clip
-        .channels
-        .iter()
-        .map(|(_, s)| s.len())
-        .max()
-        .unwrap_or(0);
-    for at in (0..longest).step_by(piece) {
-        for (channel, samples) in &clip.channels {
-            let end = (at + piece).min(samples.len());
-            if at < end {
-                session.push(*channel, &samples[at..end]).expect("push");
-            }
-        }
-    }
+    push_clip(session.as_mut(), clip, SAMPLE_RATE as usize / 50).expect("push");
     session.finish().expect("finish");
     rx.try_iter().collect()
 }
