@@ -1,60 +1,72 @@
-//! The cloud engines' settings on the command line.
-//!
-//! API keys come from the vendors' conventional environment variables
-//! (`DEEPGRAM_API_KEY`, `OPENAI_API_KEY`), so they never appear in the process list or
-//! shell history; the desktop app keeps them in the OS keychain.
+//! The speech settings on the command line: the app's settings file (Settings →
+//! Speech), overridden by flags, and the cloud API keys from the OS keychain (or the
+//! vendors' environment variables, `DEEPGRAM_API_KEY` / `OPENAI_API_KEY`, for scripts).
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use cuecard_stt::deepgram::{DeepgramConfig, DeepgramEngine};
-use cuecard_stt::engine::{EngineKind, SpeechEngine};
-use cuecard_stt::openai::{OpenAiConfig, OpenAiEngine};
+use cuecard_secrets::{SecretName, Secrets, SecretsError};
+use cuecard_stt::engine::EngineKind;
+use cuecard_stt::select::EngineKeys;
+use cuecard_stt::settings::SpeechSettings;
 
 #[derive(Args, Clone, Debug)]
 pub struct CloudArgs {
-    /// Deepgram's API base (a stand-in or a proxy in tests).
-    #[arg(
-        long,
-        env = "CUECARD_DEEPGRAM_URL",
-        default_value = "wss://api.deepgram.com"
-    )]
-    pub deepgram_url: String,
-    /// The Deepgram model.
-    #[arg(long, default_value = "nova-3")]
-    pub deepgram_model: String,
-    /// The OpenAI-compatible API base.
-    #[arg(
-        long,
-        env = "CUECARD_OPENAI_URL",
-        default_value = "https://api.openai.com/v1"
-    )]
-    pub openai_url: String,
-    /// The transcription model of the OpenAI-compatible API.
-    #[arg(long, default_value = "whisper-1")]
-    pub openai_model: String,
+    /// Deepgram's API base (default: the speech settings', normally wss://api.deepgram.com).
+    #[arg(long, env = "CUECARD_DEEPGRAM_URL")]
+    pub deepgram_url: Option<String>,
+    /// The Deepgram model (default: the speech settings', normally nova-3).
+    #[arg(long)]
+    pub deepgram_model: Option<String>,
+    /// The OpenAI-compatible API base (default: the speech settings', normally
+    /// https://api.openai.com/v1).
+    #[arg(long, env = "CUECARD_OPENAI_URL")]
+    pub openai_url: Option<String>,
+    /// The transcription model of the OpenAI-compatible API (default: whisper-1).
+    #[arg(long)]
+    pub openai_model: Option<String>,
 }
 
-fn key(var: &str, engine: &str) -> Result<String> {
-    std::env::var(var).with_context(|| {
-        format!("the {engine} engine needs an API key: set {var} in the environment")
-    })
+/// The app's speech settings with the flags applied.
+pub fn settings(args: &CloudArgs) -> Result<SpeechSettings> {
+    let mut settings = match cuecard_store::speech_settings_path() {
+        Some(path) => SpeechSettings::load(&path)?,
+        None => SpeechSettings::default(),
+    };
+    let set = |target: &mut String, value: &Option<String>| {
+        if let Some(v) = value {
+            target.clone_from(v);
+        }
+    };
+    set(&mut settings.deepgram.base_url, &args.deepgram_url);
+    set(&mut settings.deepgram.model, &args.deepgram_model);
+    set(&mut settings.openai.base_url, &args.openai_url);
+    set(&mut settings.openai.model, &args.openai_model);
+    Ok(settings)
 }
 
-/// A cloud engine from the arguments.
-pub fn engine(kind: EngineKind, args: &CloudArgs) -> Result<Box<dyn SpeechEngine>> {
-    Ok(match kind {
-        EngineKind::Deepgram => {
-            let mut config = DeepgramConfig::new(key("DEEPGRAM_API_KEY", "deepgram")?);
-            config.base_url = args.deepgram_url.clone();
-            config.model = args.deepgram_model.clone();
-            Box::new(DeepgramEngine::new(config))
+/// The key `engine` needs. A machine without a keychain (a server, CI) is the same as
+/// no key stored: the environment variable is the way there.
+pub fn keys(engine: EngineKind) -> Result<EngineKeys> {
+    let secrets = Secrets::new();
+    let get = |name: SecretName| -> Result<Option<String>> {
+        match secrets.get(name) {
+            Ok(found) => Ok(found.map(|(secret, _)| secret.expose().to_owned())),
+            Err(SecretsError::Unavailable(reason)) => {
+                tracing::debug!(%reason, "no keychain");
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
         }
-        EngineKind::Openai => {
-            let mut config = OpenAiConfig::new(key("OPENAI_API_KEY", "openai")?);
-            config.base_url = args.openai_url.clone();
-            config.model = args.openai_model.clone();
-            Box::new(OpenAiEngine::new(config))
-        }
-        EngineKind::Local => anyhow::bail!("the local engine is not a cloud engine"),
+    };
+    Ok(match engine {
+        EngineKind::Local => EngineKeys::default(),
+        EngineKind::Deepgram => EngineKeys {
+            deepgram: get(SecretName::DeepgramApiKey)?,
+            openai: None,
+        },
+        EngineKind::Openai => EngineKeys {
+            deepgram: None,
+            openai: get(SecretName::OpenaiApiKey)?,
+        },
     })
 }

@@ -8,6 +8,7 @@ mod cloud;
 mod contacts;
 mod db;
 mod dnc;
+mod keys;
 mod models;
 mod output;
 mod transcribe;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 #[command(
     name = "cuecard",
     version,
-    about = "Cuecard from the command line: contacts, do-not-call list, database, audio, models, transcription"
+    about = "Cuecard from the command line: contacts, do-not-call list, database, audio, models, keys, transcription"
 )]
 struct Cli {
     /// The database file (default: the desktop app's, in the platform's app-data directory).
@@ -54,6 +55,9 @@ enum Command {
     /// Whisper models for speech-to-text: list, import, remove.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Cloud API keys in the OS keychain: list, set, remove.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Transcribe an audio file (local whisper, Deepgram or an OpenAI-compatible API).
     Transcribe(transcribe::TranscribeArgs),
 }
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
             Command::Db(cmd) => db::run(cmd, &db_path()?, &out),
             Command::Audio(cmd) => audio::run(cmd, &out),
             Command::Models(cmd) => models::run(cmd, models::models_dir(cli.models_dir)?, &out),
+            Command::Keys(cmd) => keys::run(cmd, &out),
             Command::Transcribe(args) => {
                 transcribe::run(args, models::models_dir(cli.models_dir)?, &out)
             }

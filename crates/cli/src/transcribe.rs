@@ -1,15 +1,18 @@
 //! `cuecard transcribe FILE`: speech-to-text of an audio file with any engine.
 
 use crate::output::Output;
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::Args;
 use cuecard_models::store::ModelStore;
 use cuecard_stt::audio_file::{self, ChannelLayout, Clip};
 use cuecard_stt::engine::{EngineKind, SpeechEngine, StreamConfig, push_clip};
 use cuecard_stt::local::{LocalConfig, LocalEngine, WhisperModel};
+use cuecard_stt::select::{engine_for, local_model_path};
+use cuecard_stt::settings::{SpeechUse, UseSettings};
 use cuecard_stt::{Channel, Segment, TranscriptEvent};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -18,10 +21,13 @@ pub struct TranscribeArgs {
     /// WAV). Stereo files are calls: the rep on the left, the far end on the right.
     pub file: PathBuf,
     /// local (whisper on this machine), deepgram (live API) or openai (batch API).
-    #[arg(long, default_value = "local")]
-    pub engine: EngineKind,
+    /// Default: the post-call engine of the speech settings (Settings → Speech), with
+    /// its fall-back to local; a named engine runs alone.
+    #[arg(long)]
+    pub engine: Option<EngineKind>,
     /// The local model: an installed model's name (see `cuecard models list`) or a ggml
-    /// file. Default: the most accurate installed English model.
+    /// file. Default: the speech settings' model, else the most accurate installed
+    /// English model.
     #[arg(long)]
     pub model: Option<String>,
     /// Mix all channels into one instead of reading stereo as rep/far end.
@@ -31,9 +37,9 @@ pub struct TranscribeArgs {
     /// ends of utterance) as it happens, instead of the batch result.
     #[arg(long)]
     pub events: bool,
-    /// Spoken language (BCP-47).
-    #[arg(long, default_value = "en")]
-    pub language: String,
+    /// Spoken language, BCP-47 (default: the speech settings', normally en).
+    #[arg(long)]
+    pub language: Option<String>,
     /// Decoder threads for the local engine (default: the machine's cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -52,34 +58,6 @@ struct Transcript {
     segments: Vec<Segment>,
 }
 
-/// The installed model to use: `name` (an id or a path), else the largest English one.
-fn pick_model(store: &ModelStore, name: Option<&str>) -> Result<PathBuf> {
-    if let Some(name) = name {
-        let path = Path::new(name);
-        if path.is_file() {
-            return Ok(path.to_owned());
-        }
-        return store
-            .get(name)
-            .map(|m| m.path)
-            .with_context(|| format!("no installed model {name:?} in {}", store.dir().display()));
-    }
-    let installed = store.list()?;
-    let preference = ["small.en", "base.en", "small", "base", "tiny.en", "tiny"];
-    for id in preference {
-        if let Some(m) = installed.iter().find(|m| m.id == id) {
-            return Ok(m.path.clone());
-        }
-    }
-    match installed.into_iter().next() {
-        Some(m) => Ok(m.path),
-        None => bail!(
-            "no whisper model installed in {}: run `cuecard models download tiny.en` or `cuecard models import PATH`",
-            store.dir().display()
-        ),
-    }
-}
-
 pub fn run(args: TranscribeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
     let layout = if args.mixed {
         ChannelLayout::Mixed
@@ -87,30 +65,52 @@ pub fn run(args: TranscribeArgs, models_dir: PathBuf, out: &Output) -> Result<()
         ChannelLayout::Call
     };
     let clip = audio_file::load(&args.file, layout)?;
-    let (engine, model): (Box<dyn SpeechEngine>, Option<String>) = match args.engine {
-        EngineKind::Local => {
-            let path = pick_model(&ModelStore::new(models_dir), args.model.as_deref())?;
+    let mut settings = crate::cloud::settings(&args.cloud)?;
+    if let Some(engine) = args.engine {
+        settings.post_call = UseSettings {
+            engine,
+            fallback_to_local: false,
+        };
+    }
+    if let Some(model) = &args.model {
+        settings.local_model = Some(model.clone());
+    }
+    if let Some(language) = &args.language {
+        settings.language = language.clone();
+    }
+    let store = ModelStore::new(models_dir);
+    let mut model = None;
+    let selected = engine_for(
+        SpeechUse::PostCall,
+        &settings,
+        &crate::cloud::keys(settings.post_call.engine)?,
+        || {
+            let path = local_model_path(&store, settings.local_model.as_deref())?;
             let mut config = LocalConfig::default();
             if let Some(threads) = args.threads {
                 config.threads = threads.max(1);
             }
-            let model = WhisperModel::load(&path)?;
-            (
-                Box::new(LocalEngine::new(model, config)),
-                Some(path.display().to_string()),
-            )
-        }
-        kind => (crate::cloud::engine(kind, &args.cloud)?, None),
-    };
+            model = Some(path.display().to_string());
+            Ok(Arc::new(LocalEngine::new(
+                WhisperModel::load(&path)?,
+                config,
+            )))
+        },
+    )?;
+    if let Some(warning) = &selected.warning {
+        eprintln!("warning: {warning}");
+    }
+    let engine = selected.engine;
+    let language = settings.language.clone();
     if args.events {
-        return print_events(engine.as_ref(), &clip, &args.language, out);
+        return print_events(engine.as_ref(), &clip, &language, out);
     }
     let started = Instant::now();
-    let segments = engine.transcribe(&clip, &args.language)?;
+    let segments = engine.transcribe(&clip, &language)?;
     let elapsed = started.elapsed().as_secs_f64();
     let transcript = Transcript {
         file: args.file,
-        engine: args.engine,
+        engine: selected.kind,
         model,
         audio_seconds: clip.seconds(),
         elapsed_seconds: elapsed,

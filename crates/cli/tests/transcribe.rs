@@ -15,6 +15,7 @@ fn transcribes_a_wav_file_at_another_rate_to_json() {
     write_wav(&wav, &[&wide], 44_100);
     let model = test_model("tiny.en");
     let out = Command::new(env!("CARGO_BIN_EXE_cuecard"))
+        .env("CUECARD_DATA_DIR", dir.path())
         .args(["--json", "transcribe"])
         .arg(&wav)
         .arg("--model")
@@ -45,6 +46,7 @@ fn bad_input_is_a_clear_error_with_exit_code_1() {
     let notes = dir.path().join("notes.mp3");
     std::fs::write(&notes, b"ID3 not really audio").expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_cuecard"))
+        .env("CUECARD_DATA_DIR", dir.path())
         .args(["transcribe"])
         .arg(&notes)
         .arg("--models-dir")
@@ -61,6 +63,7 @@ fn bad_input_is_a_clear_error_with_exit_code_1() {
     let wav = dir.path().join("ok.wav");
     write_wav(&wav, &[&[0.0; 16_000]], 16_000);
     let out = Command::new(env!("CARGO_BIN_EXE_cuecard"))
+        .env("CUECARD_DATA_DIR", dir.path())
         .args(["transcribe"])
         .arg(&wav)
         .arg("--models-dir")
@@ -69,9 +72,10 @@ fn bad_input_is_a_clear_error_with_exit_code_1() {
         .expect("run cuecard");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no whisper model installed"), "{err}");
+    assert!(err.contains("no whisper model is installed"), "{err}");
 
     let out = Command::new(env!("CARGO_BIN_EXE_cuecard"))
+        .env("CUECARD_DATA_DIR", dir.path())
         .args(["transcribe"])
         .arg(&wav)
         .args(["--engine", "deepgram"])
@@ -81,4 +85,61 @@ fn bad_input_is_a_clear_error_with_exit_code_1() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("DEEPGRAM_API_KEY"), "{err}");
+}
+
+#[test]
+fn a_cloud_engine_without_a_key_falls_back_to_local_when_the_settings_allow() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "Tuesday morning works for me.";
+    let wav = dir.path().join("reply.wav");
+    write_wav(&wav, &[&speak(text, "en-us")], 16_000);
+    std::fs::write(
+        dir.path().join("speech.json"),
+        r#"{"post_call": {"engine": "deepgram", "fallback_to_local": true}}"#,
+    )
+    .expect("settings");
+    let out = Command::new(env!("CARGO_BIN_EXE_cuecard"))
+        .env("CUECARD_DATA_DIR", dir.path())
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .env_remove("DEEPGRAM_API_KEY")
+        .args(["--json", "transcribe"])
+        .arg(&wav)
+        .arg("--model")
+        .arg(test_model("tiny.en"))
+        .output()
+        .expect("run cuecard");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: ") && err.contains("no Deepgram API key"),
+        "{err}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["engine"], "local");
+    let said = json["segments"][0]["text"].as_str().unwrap_or_default();
+    assert!(wer(text, said) <= 0.25, "heard {said:?}");
+}
+
+#[test]
+fn a_broken_settings_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("speech.json"), "{ not json").expect("settings");
+    let wav = dir.path().join("ok.wav");
+    write_wav(&wav, &[&[0.0; 16_000]], 16_000);
+    let out = Command::new(env!("CARGO_BIN_EXE_cuecard"))
+        .env("CUECARD_DATA_DIR", dir.path())
+        .args(["transcribe"])
+        .arg(&wav)
+        .output()
+        .expect("run cuecard");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("speech.json") && err.contains("line 1"),
+        "{err}"
+    );
 }

@@ -1,5 +1,5 @@
-//! Where the database lives: the platform's app-data directory, shared by the desktop
-//! app and the CLI so both open the same file.
+//! Where the app's files live (the database, the speech settings): the platform's
+//! app-data directory, shared by the desktop app and the CLI so both use the same files.
 
 use std::path::PathBuf;
 
@@ -21,4 +21,9 @@ pub fn data_dir() -> Option<PathBuf> {
 /// The default database path.
 pub fn default_db_path() -> Option<PathBuf> {
     data_dir().map(|d| d.join(DB_FILE_NAME))
+}
+
+/// The speech settings file (`cuecard_stt::settings::SpeechSettings`).
+pub fn speech_settings_path() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("speech.json"))
 }

@@ -5,7 +5,8 @@
 //!
 //! `cargo bench -p cuecard-stt --features test-support --bench stt`. Set
 //! `CUECARD_FASTER_WHISPER` to a Python with faster-whisper to run the peer
-//! (scripts/dev.sh bench does).
+//! (scripts/dev.sh bench does). `CUECARD_BENCH_MODELS=base` runs only the named models;
+//! `CUECARD_BENCH_SHOW_TEXT=1` prints each transcript.
 
 use cuecard_stt::audio_file::Clip;
 use cuecard_stt::engine::{SpeechEngine, StreamConfig};
@@ -41,7 +42,12 @@ fn main() {
         normalize(&reference).len()
     );
 
+    // CUECARD_BENCH_MODELS=base runs a subset.
+    let only = std::env::var("CUECARD_BENCH_MODELS").unwrap_or_default();
     for name in ["tiny.en", "base"] {
+        if !only.is_empty() && !only.split(',').any(|m| m == name) {
+            continue;
+        }
         let model = WhisperModel::load(&test_model(name)).expect("load");
         let engine = LocalEngine::new(model, LocalConfig::default());
         let mut rtfs = Vec::new();
@@ -58,6 +64,9 @@ fn main() {
         }
         let ours_rtf = median(rtfs);
         let ours_wer = wer(&reference, &text);
+        if std::env::var_os("CUECARD_BENCH_SHOW_TEXT").is_some() {
+            println!("{name} transcript: {text}");
+        }
         println!(
             "{name:8} cuecard batch:        RTF {ours_rtf:.3}  WER {:.1}%",
             ours_wer * 100.0

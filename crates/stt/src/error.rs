@@ -34,6 +34,11 @@ pub enum SttError {
     },
     #[error("channel {0:?} is not part of this session")]
     UnknownChannel(cuecard_core::Channel),
+    #[error("speech settings{}: {message}", path.as_ref().map(|p| format!(" in {}", p.display())).unwrap_or_default())]
+    Settings {
+        path: Option<PathBuf>,
+        message: String,
+    },
     #[error("the session has ended")]
     SessionEnded,
 }

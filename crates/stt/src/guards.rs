@@ -56,6 +56,31 @@ pub fn drop_segment(text: &str, stats: SegmentStats) -> bool {
     is_stock_phrase(text) && (stats.no_speech_prob > 0.3 || stats.avg_logprob < -0.9)
 }
 
+/// Words of a hypothesis that must match the prompt for it to count as an echo.
+const ECHO_WORDS: usize = 4;
+/// How far back in the prompt an echo is looked for, in words.
+const ECHO_LOOKBACK: usize = 40;
+
+/// Whether a decode copied its prompt: its first words (at least [`ECHO_WORDS`], up to
+/// six) occur word for word among the prompt's last [`ECHO_LOOKBACK`] words. A speaker
+/// who really repeats a phrase is only decoded twice; the retry without the prompt
+/// transcribes it again.
+pub fn echoes_prompt(prompt: &str, words: &[WordTiming]) -> bool {
+    let text: String = words
+        .iter()
+        .map(|w| w.word.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let hyp = crate::wer::normalize(&text);
+    if hyp.len() < ECHO_WORDS {
+        return false;
+    }
+    let head = &hyp[..hyp.len().min(6)];
+    let prompt = crate::wer::normalize(prompt);
+    let tail = &prompt[prompt.len().saturating_sub(ECHO_LOOKBACK)..];
+    tail.windows(head.len()).any(|w| w == head)
+}
+
 /// Whether a word is an annotation rather than speech: `[BLANK_AUDIO]`, `(music)`,
 /// `*laughs*`, `♪`.
 pub fn is_annotation(word: &str) -> bool {
@@ -134,6 +159,46 @@ pub fn truncate_repetition(words: &mut Vec<WordTiming>, max_repeats: usize) {
     }
 }
 
+/// Shortest phrase whose immediate repeat counts as a hallucination.
+const REPEATED_PHRASE_WORDS: usize = 6;
+
+/// Removes a long phrase said twice in a row ("What happens when a new rep hears an
+/// objection? What happens when a new rep hears an objection?"). Whisper does this when
+/// a window starts mid-turn; people almost never repeat six words or more verbatim
+/// back to back. The second copy goes and the words after it stay.
+pub fn drop_repeated_phrases(words: &mut Vec<WordTiming>) {
+    let keys: Vec<String> = words
+        .iter()
+        .map(|w| crate::wer::normalize(&w.word).join(" "))
+        .collect();
+    let mut start = 0;
+    let mut keep = vec![true; keys.len()];
+    while start < keys.len() {
+        let longest = (keys.len() - start) / 2;
+        let repeat = (REPEATED_PHRASE_WORDS..=longest).find(|&len| {
+            let unit = &keys[start..start + len];
+            unit.iter().filter(|k| !k.is_empty()).count() >= REPEATED_PHRASE_WORDS
+                && unit == &keys[start + len..start + 2 * len]
+        });
+        match repeat {
+            Some(len) => {
+                tracing::debug!(
+                    phrase = %keys[start..start + len].join(" "),
+                    "dropped a repeated phrase"
+                );
+                keep[start + len..start + 2 * len].fill(false);
+                start += 2 * len;
+            }
+            None => start += 1,
+        }
+    }
+    let mut i = 0;
+    words.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +221,36 @@ mod tests {
             .map(|w| w.word.as_str())
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn a_decode_that_starts_with_the_prompts_last_sentence_is_an_echo() {
+        let prompt = "Honestly we do not have much. What happens when a new rep hears an objection they have never handled before?";
+        let echo = words("What happens when a new rep hears an objection? They usually freeze.");
+        assert!(echoes_prompt(prompt, &echo));
+        let fresh = words("They usually freeze, and then they promise to send an email later.");
+        assert!(!echoes_prompt(prompt, &fresh));
+        // Short answers ("Yes, I do.") are never called echoes.
+        assert!(!echoes_prompt("Do you? Yes, I do.", &words("Yes, I do.")));
+        // Only the prompt's recent words count.
+        let old = format!("We do not have much. {}", "word ".repeat(60));
+        assert!(!echoes_prompt(&old, &words("We do not have much money")));
+    }
+
+    #[test]
+    fn a_long_phrase_said_twice_in_a_row_keeps_one_copy() {
+        let q = "What happens when a new rep hears an objection?";
+        let mut w = words(&format!("Okay. {q} {q} They usually freeze."));
+        drop_repeated_phrases(&mut w);
+        assert_eq!(text(&w), format!("Okay. {q} They usually freeze."));
+        // Short repeats are speech, not hallucination.
+        let mut w = words("No, no, no. I said no, no, no.");
+        drop_repeated_phrases(&mut w);
+        assert_eq!(w.len(), 8);
+        // The same phrase apart is kept.
+        let mut w = words(&format!("{q} Good question. {q}"));
+        drop_repeated_phrases(&mut w);
+        assert_eq!(w.len(), 20);
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! - [`deepgram`]: Deepgram's live WebSocket API.
 //! - [`openai`]: OpenAI-compatible batch transcription.
 //! - [`fallback`]: a session that hands over to the local engine when a cloud one fails.
+//! - [`settings`] says which engine each use (live call, practice, post-call) runs on;
+//!   [`select`] builds that engine.
 //!
 //! Supporting pieces: [`audio_file`] loads and converts audio files, [`guards`] drops
 //! whisper's hallucinations, [`agreement`] is the commit policy, [`wer`] scores results.
@@ -24,6 +26,8 @@ pub mod fallback;
 pub mod guards;
 pub mod local;
 pub mod openai;
+pub mod select;
+pub mod settings;
 pub mod wer;
 
 #[cfg(feature = "test-support")]

@@ -21,6 +21,11 @@ use std::time::Duration;
 const ENGINE: &str = "openai";
 const WAV_HEADER_BYTES: usize = 44;
 
+/// OpenAI's hosted API.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// The model used unless the settings name another.
+pub const DEFAULT_MODEL: &str = "whisper-1";
+
 /// Settings of [`OpenAiEngine`].
 #[derive(Clone)]
 pub struct OpenAiConfig {
@@ -47,9 +52,9 @@ impl OpenAiConfig {
     /// OpenAI's hosted API with `whisper-1`.
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
-            base_url: "https://api.openai.com/v1".into(),
+            base_url: DEFAULT_BASE_URL.into(),
             api_key: api_key.into(),
-            model: "whisper-1".into(),
+            model: DEFAULT_MODEL.into(),
             timeout: Duration::from_secs(300),
             retries: 2,
             retry_backoff: Duration::from_secs(1),

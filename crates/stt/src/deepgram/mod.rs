@@ -27,6 +27,11 @@ pub use session::DeepgramSession;
 
 const ENGINE: &str = "deepgram";
 
+/// Deepgram's hosted API.
+pub const DEFAULT_BASE_URL: &str = "wss://api.deepgram.com";
+/// The model used unless the settings name another.
+pub const DEFAULT_MODEL: &str = "nova-3";
+
 /// How a session reconnects after losing its connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReconnectPolicy {
@@ -94,9 +99,9 @@ impl DeepgramConfig {
     /// Deepgram's hosted API with the documented defaults.
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
-            base_url: "wss://api.deepgram.com".into(),
+            base_url: DEFAULT_BASE_URL.into(),
             api_key: api_key.into(),
-            model: "nova-3".into(),
+            model: DEFAULT_MODEL.into(),
             endpointing_ms: 300,
             utterance_end_ms: 1000,
             keep_alive: Duration::from_secs(5),

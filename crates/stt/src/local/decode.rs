@@ -64,7 +64,27 @@ impl Decoder {
 
     /// Decodes `audio` (16 kHz mono), conditioned on `prompt` (the text before it),
     /// returning its words with times offset by `offset_ms`.
+    ///
+    /// Whisper sometimes copies the prompt instead of transcribing ("prompt echo": the
+    /// last sentence before the window comes out again at its start). Such a result is
+    /// decoded again without the prompt.
     pub fn decode(
+        &mut self,
+        audio: &[f32],
+        offset_ms: u32,
+        prompt: &str,
+        options: DecodeOptions,
+    ) -> Result<Vec<WordTiming>> {
+        let prompt = prompt_tail(prompt);
+        let words = self.decode_once(audio, offset_ms, prompt, options)?;
+        if !prompt.is_empty() && guards::echoes_prompt(prompt, &words) {
+            tracing::debug!("the decode repeated its prompt; decoding without it");
+            return self.decode_once(audio, offset_ms, "", options);
+        }
+        Ok(words)
+    }
+
+    fn decode_once(
         &mut self,
         audio: &[f32],
         offset_ms: u32,
@@ -116,7 +136,6 @@ impl Decoder {
         // Speech runs at up to ~6 tokens a second; a decode far past that is a loop.
         let max_tokens = (seconds * 8.0) as i32 + 16;
         params.set_max_tokens(max_tokens);
-        let prompt = prompt_tail(prompt);
         if !prompt.is_empty() {
             params.set_initial_prompt(prompt);
         }
@@ -186,6 +205,7 @@ impl Decoder {
         }
         guards::strip_annotations(&mut words);
         guards::truncate_repetition(&mut words, 3);
+        guards::drop_repeated_phrases(&mut words);
         let end = offset_ms + audio_ms;
         repair_timings(&mut words, offset_ms, end);
         Ok(words)
