@@ -8,6 +8,7 @@ mod audio_commands;
 mod commands;
 mod error;
 mod logging;
+mod speech_commands;
 mod state;
 
 pub use error::CommandError;
@@ -41,10 +42,24 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             audio_commands::audio_meter_stop,
             audio_commands::audio_mic_test,
             audio_commands::audio_echo_test,
+            speech_commands::speech_settings,
+            speech_commands::save_speech_settings,
+            speech_commands::speech_keys,
+            speech_commands::set_speech_key,
+            speech_commands::remove_speech_key,
+            speech_commands::speech_models,
+            speech_commands::model_download,
+            speech_commands::model_download_cancel,
+            speech_commands::model_import,
+            speech_commands::model_remove,
+            speech_commands::speech_test_start,
+            speech_commands::speech_test_stop,
         ])
         .events(tauri_specta::collect_events![
             audio_commands::AudioLevelEvent,
             audio_commands::AudioDeviceEvent,
+            speech_commands::ModelDownloadEvent,
+            speech_commands::SpeechTestEvent,
         ])
 }
 

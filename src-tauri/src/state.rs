@@ -1,8 +1,14 @@
-//! The app's state: the database (or why it could not be opened), the audio meter, and
-//! start-up timing.
+//! The app's state: the database (or why it could not be opened), the audio meter, the
+//! speech work in progress (downloads, the mic test, a loaded model), and start-up
+//! timing.
 
+use cuecard_models::download::CancelToken;
 use cuecard_store::{Store, StoreError};
+use cuecard_stt::SpeechEngine;
+use cuecard_stt::live_mic::LiveMic;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Instant;
 use tracing_appender::non_blocking::WorkerGuard;
@@ -12,8 +18,21 @@ pub struct AppState {
     pub db: Mutex<Db>,
     /// The level meter Settings → Audio runs, if any.
     pub meter: Mutex<Option<cuecard_audio::check::MeterSession>>,
+    /// What Settings → Speech has running.
+    pub speech: Mutex<SpeechState>,
     pub started: Instant,
     _log_guard: Option<WorkerGuard>,
+}
+
+/// Speech work in progress.
+#[derive(Default)]
+pub struct SpeechState {
+    /// Running model downloads by id, with their cancel switches.
+    pub downloads: HashMap<String, CancelToken>,
+    /// The mic transcription test, while it runs.
+    pub live_mic: Option<LiveMic>,
+    /// The local engine last loaded, with the model name the settings gave for it.
+    pub local: Option<(Option<String>, Arc<dyn SpeechEngine>)>,
 }
 
 /// The database, or the reason it is not open.
@@ -31,6 +50,7 @@ impl AppState {
             db_path,
             db: Mutex::new(db),
             meter: Mutex::new(None),
+            speech: Mutex::new(SpeechState::default()),
             started,
             _log_guard: log_guard,
         }

@@ -15,6 +15,7 @@ import { ContactDetail } from "./screens/ContactDetail";
 import { ContactForm } from "./screens/ContactForm";
 import { ImportWizard } from "./screens/ImportWizard";
 import { AudioSettings } from "./screens/AudioSettings";
+import { SpeechSettings } from "./screens/SpeechSettings";
 
 type Startup =
   | { phase: "loading" }
@@ -26,7 +27,8 @@ type View =
   | { name: "detail"; id: string }
   | { name: "form"; contact: Contact | null }
   | { name: "import" }
-  | { name: "audio" };
+  | { name: "audio" }
+  | { name: "speech" };
 
 export function App() {
   const [startup, setStartup] = useState<Startup>({ phase: "loading" });
@@ -84,11 +86,13 @@ export function App() {
     );
   }
 
-  const nav: NavTarget = view.name === "import" || view.name === "audio" ? view.name : "contacts";
+  const nav: NavTarget =
+    view.name === "import" || view.name === "audio" || view.name === "speech" ? view.name : "contacts";
 
   function navigate(target: NavTarget) {
     if (target === "import") setView({ name: "import" });
     else if (target === "audio") setView({ name: "audio" });
+    else if (target === "speech") setView({ name: "speech" });
     else {
       setView({ name: "list" });
       refreshList();
@@ -172,6 +176,9 @@ export function App() {
       break;
     case "audio":
       screen = <AudioSettings />;
+      break;
+    case "speech":
+      screen = <SpeechSettings />;
       break;
   }
 

@@ -43,12 +43,37 @@ export const commands = {
 	audioMicTest: (mic: string | null, output: string | null, seconds: number | null) => __TAURI_INVOKE<MicTestResult>("audio_mic_test", { mic, output, seconds }),
 	/**  Plays the echo-test clip on `output` while listening on `mic`. */
 	audioEchoTest: (mic: string | null, output: string | null) => __TAURI_INVOKE<EchoTestResult>("audio_echo_test", { mic, output }),
+	speechSettings: () => __TAURI_INVOKE<SpeechSettingsState>("speech_settings"),
+	saveSpeechSettings: (settings: SpeechSettings) => __TAURI_INVOKE<SpeechSettings>("save_speech_settings", { settings }),
+	speechKeys: () => __TAURI_INVOKE<KeyStatus[]>("speech_keys"),
+	/**  Stores a cloud API key in the OS keychain. */
+	setSpeechKey: (name: SecretName, value: string) => __TAURI_INVOKE<KeyStatus[]>("set_speech_key", { name, value }),
+	removeSpeechKey: (name: SecretName) => __TAURI_INVOKE<KeyStatus[]>("remove_speech_key", { name }),
+	speechModels: () => __TAURI_INVOKE<ModelsOverview>("speech_models"),
+	/**
+	 *  Downloads a catalog model (resuming an interrupted download), verifying its SHA-256.
+	 *  Progress arrives as `ModelDownloadEvent`s; `model_download_cancel` stops it.
+	 */
+	modelDownload: (id: string) => __TAURI_INVOKE<InstalledModel>("model_download", { id }),
+	modelDownloadCancel: (id: string) => __TAURI_INVOKE<null>("model_download_cancel", { id }),
+	/**  Installs a model from a ggml file or a CTranslate2 (faster-whisper) directory. */
+	modelImport: (path: string, name: string | null) => __TAURI_INVOKE<InstalledModel>("model_import", { path, name }),
+	modelRemove: (id: string) => __TAURI_INVOKE<ModelsOverview>("model_remove", { id }),
+	/**
+	 *  Transcribes the mic live with the engine chosen for live calls. Events arrive as
+	 *  `SpeechTestEvent`s until `speech_test_stop`.
+	 */
+	speechTestStart: (mic: string | null) => __TAURI_INVOKE<SpeechTestStarted>("speech_test_start", { mic }),
+	/**  Ends the mic test; its last finals arrive before this returns. */
+	speechTestStop: () => __TAURI_INVOKE<null>("speech_test_stop"),
 };
 
 /** Events */
 export const events = {
 	audioDeviceEvent: makeEvent<AudioDeviceEvent, AudioDeviceEvent>("audio-device-event"),
 	audioLevelEvent: makeEvent<AudioLevelEvent, AudioLevelEvent>("audio-level-event"),
+	modelDownloadEvent: makeEvent<ModelDownloadEvent, ModelDownloadEvent>("model-download-event"),
+	speechTestEvent: makeEvent<SpeechTestEvent, SpeechTestEvent>("speech-test-event"),
 };
 
 /* Types */
@@ -114,6 +139,21 @@ export type CallId = string;
 
 /**  Where a call is in its life; the terminal states say how it ended. */
 export type CallStatus = "dialing" | "ringing" | "in_progress" | "completed" | "busy" | "no_answer" | "failed" | "canceled";
+
+/**  A catalog model and whether it is here. */
+export type CatalogModel = {
+	id: string,
+	english_only: boolean,
+	approx_mib: number,
+	parameters: string,
+	installed: boolean,
+};
+
+/**  A cloud engine's endpoint and model. */
+export type CloudSettings = {
+	base_url: string,
+	model: string,
+};
 
 /**  One column of the file and where its values go. */
 export type ColumnMapping = {
@@ -250,6 +290,15 @@ export type Email = {
 	label: string | null,
 };
 
+/**  Which engine a use (live call, practice, post-call) runs on. */
+export type EngineKind = 
+/**  whisper.cpp on this machine. */
+"local" | 
+/**  Deepgram's live streaming API. */
+"deepgram" | 
+/**  An OpenAI-compatible `/v1/audio/transcriptions` endpoint (batch only). */
+"openai";
+
 /**  Where an export went. */
 export type ExportResult = {
 	path: string,
@@ -268,6 +317,22 @@ export type FieldTarget = { field: "name" } | { field: "first_name" } | { field:
 { field: "custom"; key: string } | 
 /**  Not imported. */
 { field: "ignore" };
+
+/**  The hyper-parameters at the head of a whisper ggml file. */
+export type HParams = {
+	n_vocab: number,
+	n_audio_ctx: number,
+	n_audio_state: number,
+	n_audio_head: number,
+	n_audio_layer: number,
+	n_text_ctx: number,
+	n_text_state: number,
+	n_text_head: number,
+	n_text_layer: number,
+	n_mels: number,
+	/**  0: all f32; 1: f16 weights (the usual). */
+	ftype: number,
+};
 
 /**  How to read and map a file. */
 export type ImportOptions = {
@@ -310,6 +375,25 @@ export type ImportReport = {
 	elapsed_ms: number,
 };
 
+/**  An installed model. */
+export type InstalledModel = {
+	id: string,
+	path: string,
+	bytes: number,
+	hparams: HParams,
+};
+
+/**  Whether a cloud key is set, and where (never its value). */
+export type KeyStatus = {
+	name: SecretName,
+	label: string,
+	source: SecretSource | null,
+	/**  The environment variable that overrides the keychain. */
+	env_var: string,
+	/**  Why the keychain could not be asked. */
+	error: string | null,
+};
+
 /**  The result of a mic test. */
 export type MicTestResult = {
 	device: string,
@@ -331,6 +415,24 @@ export type MicVerdict = "good" |
 /**  Nothing that sounds like speech: wrong device, muted, or nobody spoke. */
 "no_speech";
 
+/**  Progress of a model download, a few times a second. */
+export type ModelDownloadEvent = {
+	id: string,
+	downloaded: number,
+	total: number | null,
+	/**  Bytes kept from an interrupted download. */
+	resumed_from: number,
+};
+
+/**  The model manager's view. */
+export type ModelsOverview = {
+	dir: string,
+	installed: InstalledModel[],
+	catalog: CatalogModel[],
+	/**  Downloads running now. */
+	downloading: string[],
+};
+
 /**  An amount of money in minor units (cents, paise) of an ISO 4217 currency. */
 export type Money = {
 	/**  Minor units (cents, paise). */
@@ -349,6 +451,15 @@ export type Note = {
 
 /**  Identifies a [`crate::Note`]. */
 export type NoteId = string;
+
+export type Notice = {
+	level: NoticeLevel,
+	/**  The engine the notice is about: `local`, `deepgram`, `openai`. */
+	engine: string,
+	message: string,
+};
+
+export type NoticeLevel = "info" | "warning" | "error";
 
 /**  A phone number in E.164 form with an optional label ("mobile", "work", …). */
 export type Phone = {
@@ -399,6 +510,80 @@ export type RowOutcome = { kind: "created"; contact_id: ContactId } |
 /**  A duplicate that added nothing new. */
 { kind: "unchanged"; contact_id: ContactId; first_row: number | null } | { kind: "failed"; reason: string } | { kind: "blank" };
 
+/**  The secrets Cuecard keeps. */
+export type SecretName = 
+/**  The Deepgram API key (live cloud speech-to-text). */
+"deepgram_api_key" | 
+/**  The key of the OpenAI-compatible transcription API. */
+"openai_api_key";
+
+/**  Where a secret's value came from. */
+export type SecretSource = "keychain" | "environment";
+
+/**
+ *  A stretch of transcript on one channel. Times are milliseconds from the start of the
+ *  session's audio on that channel.
+ */
+export type Segment = {
+	channel: SpeakerChannel,
+	/**  Speaker label where an engine diarises a channel. */
+	speaker: string | null,
+	start_ms: number,
+	end_ms: number,
+	text: string,
+	/**  0.0–1.0: the mean of the words' confidences, when the engine reports them. */
+	confidence: number | null,
+	words: WordTiming[],
+};
+
+/**  Which side of the conversation an utterance came from. */
+export type SpeakerChannel = 
+/**  The rep's microphone. */
+"rep" | 
+/**  The far end: the prospect on a call, the persona in practice. */
+"far_end";
+
+/**  Everything Settings → Speech holds. */
+export type SpeechSettings = {
+	live_call?: UseSettings,
+	practice?: UseSettings,
+	post_call?: UseSettings,
+	/**
+	 *  The installed local model (`cuecard models list`); `None`: the most accurate
+	 *  installed English model.
+	 */
+	local_model?: string | null,
+	/**  Spoken language, BCP-47 (`en`, `en-US`, `de`). */
+	language?: string,
+	deepgram?: CloudSettings,
+	openai?: CloudSettings,
+	/**
+	 *  Where catalog models are downloaded from; `{file}` is replaced by the file name
+	 *  (`ggml-tiny.en.bin`). A mirror or a company server can stand in for the default.
+	 */
+	models_url?: string,
+};
+
+/**  The speech settings, or the defaults and why the file could not be used. */
+export type SpeechSettingsState = {
+	settings: SpeechSettings,
+	/**  The settings file is unreadable; it is left as it is until the user saves. */
+	problem: string | null,
+};
+
+/**  A transcript event from the running mic test. */
+export type SpeechTestEvent = {
+	event: TranscriptEvent,
+};
+
+/**  The mic test that started. */
+export type SpeechTestStarted = {
+	device: string,
+	engine: EngineKind,
+	/**  Why the chosen engine is not the one running (e.g. no key, so local). */
+	warning: string | null,
+};
+
 /**  A tag (lower-cased) and how many live contacts carry it. */
 export type TagCount = {
 	tag: string,
@@ -420,6 +605,41 @@ export type TimelineEvent = {
 export type TimelineEventId = string;
 
 export type TimelineKind = "created" | "updated" | "imported" | "merged" | "deleted" | "restored" | "call" | "note" | "follow_up" | "do_not_call";
+
+/**  One event from a streaming session. */
+export type TranscriptEvent = 
+/**
+ *  The current guess at the words after the last final on this channel. Each partial
+ *  replaces the previous one; it may change until it is committed.
+ */
+{ kind: "partial"; segment: Segment } | 
+/**
+ *  Committed words: never revised, never repeated. The next partial on the channel
+ *  starts after them.
+ */
+{ kind: "final"; segment: Segment } | 
+/**  The speaker on `channel` stopped talking at `at_ms`; every word before it is final. */
+{ kind: "end_of_utterance"; channel: SpeakerChannel; at_ms: number } | 
+/**  Something the user should know about: an error, a reconnect, a hand-over. */
+{ kind: "notice"; notice: Notice };
+
+/**  The engine one use runs on. */
+export type UseSettings = {
+	engine?: EngineKind,
+	/**
+	 *  When a cloud engine fails (no key, no network, an error mid-call), carry on with
+	 *  the local one instead of losing the transcript.
+	 */
+	fallback_to_local?: boolean,
+};
+
+/**  One word and when it was spoken. */
+export type WordTiming = {
+	word: string,
+	start_ms: number,
+	end_ms: number,
+	confidence: number | null,
+};
 
 /* Tauri Specta runtime */
 type EventEmit<T> = [T] extends [null] ? () => Promise<void> : (payload: T) => Promise<void>;

@@ -4,9 +4,6 @@
 
 use anyhow::Result;
 use clap::Args;
-use cuecard_secrets::{SecretName, Secrets, SecretsError};
-use cuecard_stt::engine::EngineKind;
-use cuecard_stt::select::EngineKeys;
 use cuecard_stt::settings::SpeechSettings;
 
 #[derive(Args, Clone, Debug)]
@@ -42,31 +39,4 @@ pub fn settings(args: &CloudArgs) -> Result<SpeechSettings> {
     set(&mut settings.openai.base_url, &args.openai_url);
     set(&mut settings.openai.model, &args.openai_model);
     Ok(settings)
-}
-
-/// The key `engine` needs. A machine without a keychain (a server, CI) is the same as
-/// no key stored: the environment variable is the way there.
-pub fn keys(engine: EngineKind) -> Result<EngineKeys> {
-    let secrets = Secrets::new();
-    let get = |name: SecretName| -> Result<Option<String>> {
-        match secrets.get(name) {
-            Ok(found) => Ok(found.map(|(secret, _)| secret.expose().to_owned())),
-            Err(SecretsError::Unavailable(reason)) => {
-                tracing::debug!(%reason, "no keychain");
-                Ok(None)
-            }
-            Err(e) => Err(e.into()),
-        }
-    };
-    Ok(match engine {
-        EngineKind::Local => EngineKeys::default(),
-        EngineKind::Deepgram => EngineKeys {
-            deepgram: get(SecretName::DeepgramApiKey)?,
-            openai: None,
-        },
-        EngineKind::Openai => EngineKeys {
-            deepgram: None,
-            openai: get(SecretName::OpenaiApiKey)?,
-        },
-    })
 }

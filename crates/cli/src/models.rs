@@ -35,8 +35,7 @@ pub enum ModelsCommand {
 pub fn models_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     match flag {
         Some(dir) => Ok(dir),
-        None => cuecard_store::data_dir()
-            .map(|d| d.join("models"))
+        None => cuecard_store::models_dir()
             .context("no data directory on this system: pass --models-dir"),
     }
 }

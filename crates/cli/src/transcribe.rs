@@ -7,7 +7,7 @@ use cuecard_models::store::ModelStore;
 use cuecard_stt::audio_file::{self, ChannelLayout, Clip};
 use cuecard_stt::engine::{EngineKind, SpeechEngine, StreamConfig, push_clip};
 use cuecard_stt::local::{LocalConfig, LocalEngine, WhisperModel};
-use cuecard_stt::select::{engine_for, local_model_path};
+use cuecard_stt::select::{EngineKeys, engine_for, local_model_path};
 use cuecard_stt::settings::{SpeechUse, UseSettings};
 use cuecard_stt::{Channel, Segment, TranscriptEvent};
 use serde::Serialize;
@@ -83,7 +83,7 @@ pub fn run(args: TranscribeArgs, models_dir: PathBuf, out: &Output) -> Result<()
     let selected = engine_for(
         SpeechUse::PostCall,
         &settings,
-        &crate::cloud::keys(settings.post_call.engine)?,
+        &EngineKeys::for_engine(settings.post_call.engine, &cuecard_secrets::Secrets::new())?,
         || {
             let path = local_model_path(&store, settings.local_model.as_deref())?;
             let mut config = LocalConfig::default();

@@ -85,7 +85,9 @@ pub struct RecordingRef {
 
 /// Which side of the conversation an utterance came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
+// `SpeakerChannel` in the TypeScript bindings, where tauri-specta owns `Channel`. The
+// container name does not appear in JSON: values stay "rep" / "far_end".
+#[serde(rename = "SpeakerChannel", rename_all = "snake_case")]
 pub enum Channel {
     /// The rep's microphone.
     Rep,

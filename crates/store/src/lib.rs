@@ -25,7 +25,9 @@ pub use contacts::{
 pub use error::{Result, StoreError};
 pub use migrations::LATEST_VERSION;
 pub use outbox::{OutboxEntry, OutboxOp};
-pub use paths::{APP_IDENTIFIER, DB_FILE_NAME, data_dir, default_db_path, speech_settings_path};
+pub use paths::{
+    APP_IDENTIFIER, DB_FILE_NAME, data_dir, default_db_path, models_dir, speech_settings_path,
+};
 pub use search::{SearchHit, SearchHitKind, fts_query};
 
 use cuecard_core::{Hlc, HlcClock, Timestamp};

@@ -27,3 +27,8 @@ pub fn default_db_path() -> Option<PathBuf> {
 pub fn speech_settings_path() -> Option<PathBuf> {
     data_dir().map(|d| d.join("speech.json"))
 }
+
+/// The whisper models directory (`cuecard_models::store::ModelStore`).
+pub fn models_dir() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("models"))
+}

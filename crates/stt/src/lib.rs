@@ -13,6 +13,8 @@
 //! - [`settings`] says which engine each use (live call, practice, post-call) runs on;
 //!   [`select`] builds that engine.
 //!
+//! [`live_mic`] transcribes the microphone live (the settings test, practice).
+//!
 //! Supporting pieces: [`audio_file`] loads and converts audio files, [`guards`] drops
 //! whisper's hallucinations, [`agreement`] is the commit policy, [`wer`] scores results.
 
@@ -24,6 +26,7 @@ pub mod error;
 pub mod event;
 pub mod fallback;
 pub mod guards;
+pub mod live_mic;
 pub mod local;
 pub mod openai;
 pub mod select;

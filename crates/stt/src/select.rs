@@ -10,6 +10,7 @@ use crate::openai::{OpenAiConfig, OpenAiEngine};
 use crate::settings::{SpeechSettings, SpeechUse};
 use crate::{Result, SttError};
 use cuecard_models::store::ModelStore;
+use cuecard_secrets::{SecretName, Secrets, SecretsError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -26,6 +27,36 @@ impl std::fmt::Debug for EngineKeys {
             .field("deepgram", &self.deepgram.as_ref().map(|_| "•••"))
             .field("openai", &self.openai.as_ref().map(|_| "•••"))
             .finish()
+    }
+}
+
+impl EngineKeys {
+    /// The key `engine` needs, from the OS keychain (or the vendor's environment
+    /// variable). A machine without a keychain (a server, CI) counts as no key stored:
+    /// the engine choice then falls back or says how to add one.
+    pub fn for_engine(engine: EngineKind, secrets: &Secrets) -> Result<EngineKeys> {
+        let get = |name: SecretName| match secrets.get(name) {
+            Ok(found) => Ok(found.map(|(secret, _)| secret.expose().to_owned())),
+            Err(SecretsError::Unavailable(reason)) => {
+                tracing::warn!(%reason, "no keychain; no API key");
+                Ok(None)
+            }
+            Err(e) => Err(SttError::Auth {
+                engine: engine.as_str(),
+                message: e.to_string(),
+            }),
+        };
+        Ok(match engine {
+            EngineKind::Local => EngineKeys::default(),
+            EngineKind::Deepgram => EngineKeys {
+                deepgram: get(SecretName::DeepgramApiKey)?,
+                openai: None,
+            },
+            EngineKind::Openai => EngineKeys {
+                deepgram: None,
+                openai: get(SecretName::OpenaiApiKey)?,
+            },
+        })
     }
 }
 

@@ -85,6 +85,9 @@ pub struct SpeechSettings {
     pub language: String,
     pub deepgram: CloudSettings,
     pub openai: CloudSettings,
+    /// Where catalog models are downloaded from; `{file}` is replaced by the file name
+    /// (`ggml-tiny.en.bin`). A mirror or a company server can stand in for the default.
+    pub models_url: String,
 }
 
 impl Default for SpeechSettings {
@@ -103,6 +106,7 @@ impl Default for SpeechSettings {
                 base_url: crate::openai::DEFAULT_BASE_URL.into(),
                 model: crate::openai::DEFAULT_MODEL.into(),
             },
+            models_url: cuecard_models::catalog::DEFAULT_URL_TEMPLATE.into(),
         }
     }
 }
@@ -167,6 +171,17 @@ impl SpeechSettings {
             &["wss", "ws", "https", "http"],
         )?;
         check_url("OpenAI", &self.openai.base_url, &["https", "http"])?;
+        check_url(
+            "model download",
+            &self.models_url.replace("{file}", "x"),
+            &["https", "http"],
+        )?;
+        if !self.models_url.contains("{file}") {
+            return Err(invalid(format!(
+                "the model download URL {:?} must contain {{file}}, where the file name goes",
+                self.models_url
+            )));
+        }
         for (what, model) in [
             ("Deepgram", &self.deepgram.model),
             ("OpenAI", &self.openai.model),
@@ -297,6 +312,10 @@ mod tests {
             ),
             (|s| s.openai.model = " ".into(), "OpenAI model"),
             (|s| s.local_model = Some(String::new()), "local model"),
+            (
+                |s| s.models_url = "https://example.com/models/".into(),
+                "{file}",
+            ),
         ];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("speech.json");

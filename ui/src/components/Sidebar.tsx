@@ -1,5 +1,5 @@
 // Left navigation: the app name and the places a user can go.
-export type NavTarget = "contacts" | "import" | "audio";
+export type NavTarget = "contacts" | "import" | "audio" | "speech";
 
 type Props = {
   active: NavTarget | null;
@@ -38,6 +38,15 @@ export function Sidebar({ active, version, onNavigate }: Props) {
         onClick={() => onNavigate("audio")}
       >
         Audio
+      </button>
+      <button
+        type="button"
+        className={`nav-item${active === "speech" ? " active" : ""}`}
+        data-testid="nav-speech"
+        aria-current={active === "speech" ? "page" : undefined}
+        onClick={() => onNavigate("speech")}
+      >
+        Speech
       </button>
       {version && <div className="sidebar-footer">v{version}</div>}
     </nav>
