@@ -309,6 +309,32 @@ export function SpeechSettings() {
       </section>
 
       <section className="card settings-card">
+        <h2>Try it</h2>
+        <p className="muted">Speak into your mic and watch the live-call engine transcribe you.</p>
+        <div className="button-row">
+          {test ? (
+            <button type="button" className="btn" data-testid="speech-test-stop" disabled={testBusy} onClick={() => void stopTest()}>
+              Stop
+            </button>
+          ) : (
+            <button type="button" className="btn btn-primary" data-testid="speech-test-start" disabled={testBusy}
+              onClick={() => void startTest()}>
+              {testBusy ? "Loading the engine…" : "Start live transcription"}
+            </button>
+          )}
+        </div>
+        {test && <p className="muted" data-testid="speech-test-device">Listening on {test.device} with the {test.engine} engine.</p>}
+        {test?.warning && <p className="result-warn">{test.warning}</p>}
+        {testError && <p className="problem-message" role="alert" data-testid="speech-test-error">{testError}</p>}
+        <div className="live-transcript" data-testid="speech-test-transcript" aria-live="polite">
+          {transcript.finals.join(" ")}
+          {transcript.partial && <span className="muted"> {transcript.partial}</span>}
+        </div>
+        {transcript.notices.map((n, i) => (
+          <p key={i} className="result-warn">{n}</p>
+        ))}
+      </section>
+      <section className="card settings-card">
         <h2>Cloud keys</h2>
         <p className="muted">Keys are kept in your system keychain, never in Cuecard’s files.</p>
         {keys.map((k) => (
@@ -417,32 +443,6 @@ export function SpeechSettings() {
         {modelError && <p className="problem-message" role="alert" data-testid="model-error">{modelError}</p>}
       </section>
 
-      <section className="card settings-card">
-        <h2>Try it</h2>
-        <p className="muted">Speak into your mic and watch the live-call engine transcribe you.</p>
-        <div className="button-row">
-          {test ? (
-            <button type="button" className="btn" data-testid="speech-test-stop" disabled={testBusy} onClick={() => void stopTest()}>
-              Stop
-            </button>
-          ) : (
-            <button type="button" className="btn btn-primary" data-testid="speech-test-start" disabled={testBusy}
-              onClick={() => void startTest()}>
-              {testBusy ? "Loading the engine…" : "Start live transcription"}
-            </button>
-          )}
-        </div>
-        {test && <p className="muted" data-testid="speech-test-device">Listening on {test.device} with the {test.engine} engine.</p>}
-        {test?.warning && <p className="result-warn">{test.warning}</p>}
-        {testError && <p className="problem-message" role="alert" data-testid="speech-test-error">{testError}</p>}
-        <div className="live-transcript" data-testid="speech-test-transcript" aria-live="polite">
-          {transcript.finals.join(" ")}
-          {transcript.partial && <span className="muted"> {transcript.partial}</span>}
-        </div>
-        {transcript.notices.map((n, i) => (
-          <p key={i} className="result-warn">{n}</p>
-        ))}
-      </section>
     </div>
   );
 }
