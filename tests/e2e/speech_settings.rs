@@ -43,8 +43,10 @@ async fn speech_settings_keychain_key_engine_choice_and_live_mic_transcript() ->
     let pulse = PulseServer::start();
     let _keyring = KeyringDaemon::start();
     let data = tempfile::tempdir()?;
-    ModelStore::new(data.path().join("models"))
-        .import_ggml(&cuecard_stt::testing::test_model("tiny.en"), Some("tiny.en"))?;
+    ModelStore::new(data.path().join("models")).import_ggml(
+        &cuecard_stt::testing::test_model("tiny.en"),
+        Some("tiny.en"),
+    )?;
     let xvfb = Xvfb::start()?;
     let driver = TauriDriver::start(&xvfb.display, data.path())?;
     let client = connect(&driver, &app).await?;
@@ -53,11 +55,15 @@ async fn speech_settings_keychain_key_engine_choice_and_live_mic_transcript() ->
     let result = async {
         wait_css(&client, "[data-testid=contacts-list]").await?;
         click(&client, "[data-testid=nav-speech]").await?;
-        wait_until(&client, "the installed model is listed", async |c: &Client| {
-            Ok(c.find(Locator::Css("[data-testid=model-remove-tiny\\.en]"))
-                .await
-                .is_ok())
-        })
+        wait_until(
+            &client,
+            "the installed model is listed",
+            async |c: &Client| {
+                Ok(c.find(Locator::Css("[data-testid=model-remove-tiny\\.en]"))
+                    .await
+                    .is_ok())
+            },
+        )
         .await?;
 
         // The Deepgram key goes to the keychain.
@@ -74,7 +80,10 @@ async fn speech_settings_keychain_key_engine_choice_and_live_mic_transcript() ->
         let (stored, source) = Secrets::new()
             .get(SecretName::DeepgramApiKey)?
             .expect("the key is in the keychain");
-        assert_eq!((stored.expose(), source), ("dg-e2e-key-123", SecretSource::Keychain));
+        assert_eq!(
+            (stored.expose(), source),
+            ("dg-e2e-key-123", SecretSource::Keychain)
+        );
 
         // Post-call transcripts on the OpenAI-compatible engine, saved to speech.json.
         choose(&client, "[data-testid=speech-engine-post_call]", "openai").await?;
@@ -91,12 +100,16 @@ async fn speech_settings_keychain_key_engine_choice_and_live_mic_transcript() ->
         click(&client, "[data-testid=speech-test-start]").await?;
         wait_css(&client, "[data-testid=speech-test-device]").await?;
         let mut player = pulse.play("mic_feed", &line);
-        wait_until(&client, "the transcript shows the words", async |c: &Client| {
-            Ok(text_of(c, "[data-testid=speech-test-transcript]")
-                .await?
-                .to_lowercase()
-                .contains("pricing"))
-        })
+        wait_until(
+            &client,
+            "the transcript shows the words",
+            async |c: &Client| {
+                Ok(text_of(c, "[data-testid=speech-test-transcript]")
+                    .await?
+                    .to_lowercase()
+                    .contains("pricing"))
+            },
+        )
         .await?;
         let _ = player.wait();
         save_screenshot(&xvfb, "speech-settings.png")?;

@@ -12,9 +12,9 @@ use cuecard_stt::audio_file::Clip;
 use cuecard_stt::engine::{SpeechEngine, StreamConfig};
 use cuecard_stt::local::{LocalConfig, LocalEngine, WhisperModel};
 use cuecard_stt::testing::{
-    render_dialogue, sales_dialogue_script, test_assets_dir, test_model, write_wav,
+    Dialogue, render_dialogue, sales_dialogue_script, test_assets_dir, test_model, write_wav,
 };
-use cuecard_stt::wer::{normalize, wer};
+use cuecard_stt::wer::{WerCounts, counts as wer_counts, normalize, wer};
 use cuecard_stt::{Channel, SAMPLE_RATE, TranscriptEvent};
 use std::time::{Duration, Instant};
 
@@ -71,7 +71,7 @@ fn main() {
             "{name:8} cuecard batch:        RTF {ours_rtf:.3}  WER {:.1}%",
             ours_wer * 100.0
         );
-        if let Some(python) = std::env::var_os("CUECARD_FASTER_WHISPER") {
+        if let Some(python) = std::env::var_os("CUECARD_FASTER_WHISPER").filter(|p| !p.is_empty()) {
             let ct2 = test_assets_dir().join(format!("{name}-ct2"));
             let script = concat!(
                 env!("CARGO_MANIFEST_DIR"),
@@ -101,14 +101,23 @@ fn main() {
         }
     }
 
-    live_latency(&dialogue.stereo);
+    live_latency(&dialogue);
 }
 
 /// Feeds the stereo dialogue in real time (20 ms pieces) and times each final word's
-/// partial and final against the moment the word ended in the audio.
-fn live_latency(clip: &Clip) {
+/// partial and final against the moment the word ended in the audio; scores the finals.
+/// `CUECARD_BENCH_EARLY_COMMIT_MS` overrides `LocalConfig::early_commit_after`.
+fn live_latency(dialogue: &Dialogue) {
+    let clip = &dialogue.stereo;
     let model = WhisperModel::load(&test_model("tiny.en")).expect("load");
-    let engine = LocalEngine::new(model, LocalConfig::default());
+    let mut config = LocalConfig::default();
+    if let Some(ms) = std::env::var("CUECARD_BENCH_EARLY_COMMIT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.early_commit_after = Duration::from_millis(ms);
+    }
+    let engine = LocalEngine::new(model, config);
     let (tx, rx) = std::sync::mpsc::channel();
     let config = StreamConfig {
         channels: vec![Channel::Rep, Channel::FarEnd],
@@ -174,6 +183,20 @@ fn live_latency(clip: &Clip) {
             }
         }
     }
+    let mut counts = WerCounts::default();
+    for channel in [Channel::Rep, Channel::FarEnd] {
+        let finals: Vec<&str> = events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                TranscriptEvent::Final { segment } if segment.channel == channel => {
+                    Some(segment.text.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        counts.add(wer_counts(&dialogue.reference(channel), &finals.join(" ")));
+    }
+    println!("tiny.en live finals WER {:.1}%", counts.rate() * 100.0);
     println!(
         "tiny.en live, real time, 2 channels: first text p50 {:.2} s p90 {:.2} s; final p50 {:.2} s p90 {:.2} s ({} words)",
         percentile(partial_lat.clone(), 0.5),

@@ -81,7 +81,7 @@ fn batch_keeps_the_two_channels_apart() {
             .turns
             .iter()
             .find(|t| s.start_ms + 300 >= t.start_ms && s.start_ms <= t.end_ms)
-            .expect("a turn at the segment's start");
+            .unwrap_or_else(|| panic!("no turn at the start of {s:?}"));
         assert_eq!(turn.channel, s.channel, "{s:?}");
     }
 }

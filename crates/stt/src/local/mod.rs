@@ -46,6 +46,11 @@ pub struct LocalConfig {
     /// The shortest audio context of live partial decodes (greedy): shorter is faster
     /// and partials may be rough, since finals re-decode.
     pub partial_min_context: Duration,
+    /// Words commit from agreeing partials only once an utterance is this long; a
+    /// shorter one is committed whole by its beam-search final decode when it ends.
+    /// Greedy partials that agree can still be wrong ("right hand" for "right answer"),
+    /// and a final is never revised, so most turns are better committed by the beam.
+    pub early_commit_after: Duration,
 }
 
 impl LocalConfig {
@@ -78,6 +83,7 @@ impl Default for LocalConfig {
             beam_size: 5,
             min_context: Duration::from_secs(10),
             partial_min_context: Duration::from_secs(5),
+            early_commit_after: Duration::from_secs(6),
         }
     }
 }

@@ -295,6 +295,16 @@ impl ChannelStreamer {
             return;
         };
         open.decoded_to = end;
+        let early = ms_to_sample(self.config.early_commit_after.as_millis() as u64);
+        if end - open.start < early && open.agreement.committed_end_ms().is_none() {
+            // A short utterance so far: show it, commit nothing (see early_commit_after).
+            let mut tentative = words;
+            order(&mut self.last_final_ms, &mut tentative, false);
+            if let Some(segment) = Segment::from_words(channel, tentative) {
+                self.send(TranscriptEvent::Partial { segment });
+            }
+            return;
+        }
         let settled = samples_to_ms(end).saturating_sub(SETTLE_MS);
         let mut update = open.agreement.update(words, settled);
         open.inside.extend(update.committed.iter().cloned());
