@@ -24,7 +24,7 @@ as_root() {
 
 # Debian/Ubuntu packages: building the app, and running the tests.
 BUILD_PACKAGES=(build-essential pkg-config cmake libclang-dev curl file libasound2-dev libwebkit2gtk-4.1-dev libxdo-dev libssl-dev librsvg2-dev libayatana-appindicator3-dev libdbus-1-dev)
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng python3-pip unzip dbus gnome-keyring)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng python3-pip unzip dbus gnome-keyring pocketsphinx-testdata)
 
 apt_install() {
   local missing=()

@@ -1,5 +1,6 @@
 //! Speech-to-text figures (BENCHMARKS.md): batch real-time factor and word error rate of
-//! the local engine on the espeak sales dialogue for tiny.en and base, side by side with
+//! the local engine on the espeak sales dialogue and on real recorded speech (LibriVox
+//! excerpts from pocketsphinx-testdata) for tiny.en and base, side by side with
 //! faster-whisper on the same weights and audio; and live latency — how long after a word
 //! is spoken its partial and its final arrive — with tiny.en fed in real time.
 //!
@@ -8,14 +9,16 @@
 //! (scripts/dev.sh bench does). `CUECARD_BENCH_MODELS=base` runs only the named models;
 //! `CUECARD_BENCH_SHOW_TEXT=1` prints each transcript.
 
-use cuecard_stt::audio_file::Clip;
+use cuecard_stt::audio_file::{self, ChannelLayout, Clip};
 use cuecard_stt::engine::{SpeechEngine, StreamConfig};
 use cuecard_stt::local::{LocalConfig, LocalEngine, WhisperModel};
 use cuecard_stt::testing::{
-    Dialogue, render_dialogue, sales_dialogue_script, test_assets_dir, test_model, write_wav,
+    Dialogue, librivox_excerpts, render_dialogue, sales_dialogue_script, test_assets_dir,
+    test_model, write_wav,
 };
 use cuecard_stt::wer::{WerCounts, counts as wer_counts, normalize, wer};
 use cuecard_stt::{Channel, SAMPLE_RATE, TranscriptEvent};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -42,6 +45,26 @@ fn main() {
         normalize(&reference).len()
     );
 
+    // Real recorded speech: the LibriVox excerpts of pocketsphinx-testdata, one clip with
+    // a second of silence between them.
+    let mut libri = Vec::new();
+    let mut libri_reference = Vec::new();
+    for (path, text) in librivox_excerpts() {
+        let clip = audio_file::load(&path, ChannelLayout::Mixed).expect("LibriVox excerpt");
+        libri.extend_from_slice(&clip.channels[0].1);
+        libri.resize(libri.len() + SAMPLE_RATE as usize, 0.0);
+        libri_reference.push(text);
+    }
+    let libri_reference = libri_reference.join(" ");
+    let libri_wav = dir.path().join("librivox.wav");
+    write_wav(&libri_wav, &[&libri], SAMPLE_RATE);
+    let libri = Clip::mono(Channel::Rep, libri);
+    println!(
+        "LibriVox excerpts (pocketsphinx-testdata): {:.1} s, {} words",
+        libri.seconds(),
+        normalize(&libri_reference).len()
+    );
+
     // CUECARD_BENCH_MODELS=base runs a subset.
     let only = std::env::var("CUECARD_BENCH_MODELS").unwrap_or_default();
     for name in ["tiny.en", "base"] {
@@ -50,58 +73,82 @@ fn main() {
         }
         let model = WhisperModel::load(&test_model(name)).expect("load");
         let engine = LocalEngine::new(model, LocalConfig::default());
-        let mut rtfs = Vec::new();
-        let mut text = String::new();
-        for _ in 0..3 {
-            let started = Instant::now();
-            let segments = engine.transcribe(&mixed, "en").expect("transcribe");
-            rtfs.push(started.elapsed().as_secs_f64() / mixed.seconds());
-            text = segments
-                .iter()
-                .map(|s| s.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-        }
-        let ours_rtf = median(rtfs);
-        let ours_wer = wer(&reference, &text);
-        if std::env::var_os("CUECARD_BENCH_SHOW_TEXT").is_some() {
-            println!("{name} transcript: {text}");
-        }
-        println!(
-            "{name:8} cuecard batch:        RTF {ours_rtf:.3}  WER {:.1}%",
-            ours_wer * 100.0
+        compare(name, &engine, threads, "dialogue", &mixed, &wav, &reference);
+        compare(
+            name,
+            &engine,
+            threads,
+            "LibriVox",
+            &libri,
+            &libri_wav,
+            &libri_reference,
         );
-        if let Some(python) = std::env::var_os("CUECARD_FASTER_WHISPER").filter(|p| !p.is_empty()) {
-            let ct2 = test_assets_dir().join(format!("{name}-ct2"));
-            let script = concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../scripts/bench/run_faster_whisper.py"
-            );
-            let out = std::process::Command::new(python)
-                .arg(script)
-                .arg(&ct2)
-                .arg(&wav)
-                .arg(threads.to_string())
-                .output()
-                .expect("run faster-whisper");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-            let rtf = json["seconds"].as_f64().unwrap_or(0.0) / mixed.seconds();
-            let their_wer = wer(&reference, json["text"].as_str().unwrap_or(""));
-            println!(
-                "{name:8} faster-whisper batch: RTF {rtf:.3}  WER {:.1}%   (ours/theirs RTF {:.2}×, WER {:+.1} points)",
-                their_wer * 100.0,
-                ours_rtf / rtf,
-                (ours_wer - their_wer) * 100.0
-            );
-        }
     }
 
     live_latency(&dialogue);
+}
+
+/// Batch RTF (median of three) and WER of our engine on `clip`, then of faster-whisper on
+/// the same audio (`wav`) and weights when `CUECARD_FASTER_WHISPER` names its Python.
+fn compare(
+    name: &str,
+    engine: &LocalEngine,
+    threads: usize,
+    label: &str,
+    clip: &Clip,
+    wav: &Path,
+    reference: &str,
+) {
+    let mut rtfs = Vec::new();
+    let mut text = String::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let segments = engine.transcribe(clip, "en").expect("transcribe");
+        rtfs.push(started.elapsed().as_secs_f64() / clip.seconds());
+        text = segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    let ours_rtf = median(rtfs);
+    let ours_wer = wer(reference, &text);
+    if std::env::var_os("CUECARD_BENCH_SHOW_TEXT").is_some() {
+        println!("{name} {label} transcript: {text}");
+    }
+    println!(
+        "{name:8} {label:9} cuecard batch:        RTF {ours_rtf:.3}  WER {:.1}%",
+        ours_wer * 100.0
+    );
+    let Some(python) = std::env::var_os("CUECARD_FASTER_WHISPER").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let ct2 = test_assets_dir().join(format!("{name}-ct2"));
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/bench/run_faster_whisper.py"
+    );
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(&ct2)
+        .arg(wav)
+        .arg(threads.to_string())
+        .output()
+        .expect("run faster-whisper");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rtf = json["seconds"].as_f64().unwrap_or(0.0) / clip.seconds();
+    let their_wer = wer(reference, json["text"].as_str().unwrap_or(""));
+    println!(
+        "{name:8} {label:9} faster-whisper batch: RTF {rtf:.3}  WER {:.1}%   (ours/theirs RTF {:.2}×, WER {:+.1} points)",
+        their_wer * 100.0,
+        ours_rtf / rtf,
+        (ours_wer - their_wer) * 100.0
+    );
 }
 
 /// Feeds the stereo dialogue in real time (20 ms pieces) and times each final word's

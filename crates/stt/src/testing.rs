@@ -162,6 +162,35 @@ pub fn write_wav(path: &Path, channels: &[&[f32]], rate: u32) {
     w.finalize().expect("finalize wav");
 }
 
+/// Real recorded speech with transcripts from Debian's `pocketsphinx-testdata`: five
+/// LibriVox excerpts. `$CUECARD_LIBRIVOX_DIR` overrides the directory.
+pub fn librivox_dir() -> PathBuf {
+    std::env::var_os("CUECARD_LIBRIVOX_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/share/pocketsphinx/test/data/librivox"))
+}
+
+/// The LibriVox excerpts: each WAV with its reference text (the package's
+/// `transcription`, `<s> words </s> (file id)` per line).
+pub fn librivox_excerpts() -> Vec<(PathBuf, String)> {
+    let dir = librivox_dir();
+    let listing = std::fs::read_to_string(dir.join("transcription")).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} — install pocketsphinx-testdata (scripts/dev.sh deps)",
+            dir.display()
+        )
+    });
+    listing
+        .lines()
+        .filter_map(|line| {
+            let (text, id) = line.rsplit_once('(')?;
+            let id = id.trim().trim_end_matches(')');
+            let text = text.replace("<s>", "").replace("</s>", "");
+            Some((dir.join(format!("{id}.wav")), text.trim().to_owned()))
+        })
+        .collect()
+}
+
 /// Speaks `text` with espeak-ng in `voice`, as 16 kHz mono.
 pub fn speak(text: &str, voice: &str) -> Vec<f32> {
     let dir = tempfile_dir();
