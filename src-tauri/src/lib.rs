@@ -59,6 +59,7 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             audio_commands::AudioLevelEvent,
             audio_commands::AudioDeviceEvent,
             speech_commands::ModelDownloadEvent,
+            speech_commands::ModelImportEvent,
             speech_commands::SpeechTestEvent,
         ])
 }

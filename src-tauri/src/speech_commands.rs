@@ -311,14 +311,43 @@ pub async fn model_download_cancel(state: State<'_, AppState>, id: String) -> Re
     Ok(())
 }
 
+/// Progress of a model import (copying a ggml file or converting a faster-whisper model).
+#[derive(Clone, Serialize, Deserialize, specta::Type, Event)]
+pub struct ModelImportEvent {
+    pub path: String,
+    /// 0.0–1.0.
+    pub fraction: f32,
+}
+
 /// Installs a model from a ggml file or a CTranslate2 (faster-whisper) directory.
+/// Progress arrives as `ModelImportEvent`s.
 #[tauri::command]
 #[specta::specta]
-pub async fn model_import(path: String, name: Option<String>) -> Result<InstalledModel> {
-    let path = PathBuf::from(path.trim());
+pub async fn model_import(
+    app: AppHandle,
+    path: String,
+    name: Option<String>,
+) -> Result<InstalledModel> {
+    let shown = path.trim().to_owned();
+    let path = PathBuf::from(&shown);
     let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let store = model_store()?;
-    blocking(move || Ok(store.import(&path, name.as_deref())?)).await
+    blocking(move || {
+        let mut last = -1.0f32;
+        let model = store.import_with_progress(&path, name.as_deref(), &mut |fraction| {
+            if fraction - last >= 0.02 || fraction >= 1.0 {
+                last = fraction;
+                let _ = ModelImportEvent {
+                    path: shown.clone(),
+                    fraction,
+                }
+                .emit(&app);
+            }
+        })?;
+        tracing::info!(model = %model.id, "model imported");
+        Ok(model)
+    })
+    .await
 }
 
 #[tauri::command]

@@ -43,10 +43,7 @@ async fn speech_settings_keychain_key_engine_choice_and_live_mic_transcript() ->
     let pulse = PulseServer::start();
     let _keyring = KeyringDaemon::start();
     let data = tempfile::tempdir()?;
-    ModelStore::new(data.path().join("models")).import_ggml(
-        &cuecard_stt::testing::test_model("tiny.en"),
-        Some("tiny.en"),
-    )?;
+    let model = cuecard_stt::testing::test_model("tiny.en");
     let xvfb = Xvfb::start()?;
     let driver = TauriDriver::start(&xvfb.display, data.path())?;
     let client = connect(&driver, &app).await?;
@@ -55,9 +52,34 @@ async fn speech_settings_keychain_key_engine_choice_and_live_mic_transcript() ->
     let result = async {
         wait_css(&client, "[data-testid=contacts-list]").await?;
         click(&client, "[data-testid=nav-speech]").await?;
+
+        // A path that is not a model is refused, and nothing is installed.
+        let path = wait_css(&client, "[data-testid=model-import-path]").await?;
+        path.send_keys("/etc/hostname").await?;
+        click(&client, "[data-testid=model-import]").await?;
+        wait_until(&client, "the import is refused", async |c: &Client| {
+            Ok(text_of(c, "[data-testid=model-error]")
+                .await?
+                .contains("/etc/hostname"))
+        })
+        .await?;
+        assert!(
+            ModelStore::new(data.path().join("models"))
+                .list()?
+                .is_empty()
+        );
+        // The test set-up's tiny.en, imported through the screen.
+        path.clear().await?;
+        path.send_keys(&model.display().to_string()).await?;
+        client
+            .find(Locator::Css("[data-testid=model-import-name]"))
+            .await?
+            .send_keys("tiny.en")
+            .await?;
+        click(&client, "[data-testid=model-import]").await?;
         wait_until(
             &client,
-            "the installed model is listed",
+            "the imported model is listed",
             async |c: &Client| {
                 Ok(c.find(Locator::Css("[data-testid=model-remove-tiny\\.en]"))
                     .await

@@ -56,7 +56,10 @@ export const commands = {
 	 */
 	modelDownload: (id: string) => __TAURI_INVOKE<InstalledModel>("model_download", { id }),
 	modelDownloadCancel: (id: string) => __TAURI_INVOKE<null>("model_download_cancel", { id }),
-	/**  Installs a model from a ggml file or a CTranslate2 (faster-whisper) directory. */
+	/**
+	 *  Installs a model from a ggml file or a CTranslate2 (faster-whisper) directory.
+	 *  Progress arrives as `ModelImportEvent`s.
+	 */
 	modelImport: (path: string, name: string | null) => __TAURI_INVOKE<InstalledModel>("model_import", { path, name }),
 	modelRemove: (id: string) => __TAURI_INVOKE<ModelsOverview>("model_remove", { id }),
 	/**
@@ -73,6 +76,7 @@ export const events = {
 	audioDeviceEvent: makeEvent<AudioDeviceEvent, AudioDeviceEvent>("audio-device-event"),
 	audioLevelEvent: makeEvent<AudioLevelEvent, AudioLevelEvent>("audio-level-event"),
 	modelDownloadEvent: makeEvent<ModelDownloadEvent, ModelDownloadEvent>("model-download-event"),
+	modelImportEvent: makeEvent<ModelImportEvent, ModelImportEvent>("model-import-event"),
 	speechTestEvent: makeEvent<SpeechTestEvent, SpeechTestEvent>("speech-test-event"),
 };
 
@@ -422,6 +426,13 @@ export type ModelDownloadEvent = {
 	total: number | null,
 	/**  Bytes kept from an interrupted download. */
 	resumed_from: number,
+};
+
+/**  Progress of a model import (copying a ggml file or converting a faster-whisper model). */
+export type ModelImportEvent = {
+	path: string,
+	/**  0.0–1.0. */
+	fraction: number | null,
 };
 
 /**  The model manager's view. */

@@ -148,9 +148,21 @@ pub fn run(cmd: ModelsCommand, dir: PathBuf, out: &Output) -> Result<()> {
             })
         }
         ModelsCommand::Import { path, name } => {
+            let json = out.json;
+            let mut last_percent = None;
             let model = store
-                .import(&path, name.as_deref())
-                .with_context(|| format!("importing {}", path.display()))?;
+                .import_with_progress(&path, name.as_deref(), &mut |fraction| {
+                    let percent = (fraction * 100.0) as u32;
+                    if !json && last_percent != Some(percent) {
+                        last_percent = Some(percent);
+                        eprint!("\rimporting: {percent:>3}%");
+                    }
+                })
+                .with_context(|| format!("importing {}", path.display()));
+            if !json && last_percent.is_some() {
+                eprintln!();
+            }
+            let model = model?;
             out.print(&model, |m| {
                 println!(
                     "Installed {} ({:.1} MiB) at {}",

@@ -171,6 +171,16 @@ fn count_layers(model: &Ct2Model, prefix: &str) -> usize {
 /// Converts the CTranslate2 Whisper model in `dir` to a ggml file at `out` (written to
 /// `out.part`, then renamed, so a failed conversion leaves no half file).
 pub fn convert_ct2_dir(dir: &Path, out: &Path) -> Result<HParams> {
+    convert_ct2_dir_with_progress(dir, out, &mut |_| {})
+}
+
+/// [`convert_ct2_dir`], calling `progress` with the fraction done (0.0–1.0) after each
+/// layer.
+pub fn convert_ct2_dir_with_progress(
+    dir: &Path,
+    out: &Path,
+    progress: &mut dyn FnMut(f32),
+) -> Result<HParams> {
     let model = Ct2Model::open(dir)?;
     let invalid = |message: String| ModelError::Invalid {
         path: model.path().to_owned(),
@@ -294,6 +304,12 @@ pub fn convert_ct2_dir(dir: &Path, out: &Path) -> Result<HParams> {
             )?;
         }
         c.norm("encoder/layer_norm", "encoder.ln_post")?;
+        let steps = (hparams.n_audio_layer + hparams.n_text_layer + 1) as f32;
+        let mut step = 0.0f32;
+        let mut advance = |progress: &mut dyn FnMut(f32)| {
+            step += 1.0;
+            progress((step / steps).min(1.0));
+        };
         for layer in 0..hparams.n_audio_layer {
             let (ct2, ggml) = (
                 format!("encoder/layer_{layer}"),
@@ -301,6 +317,7 @@ pub fn convert_ct2_dir(dir: &Path, out: &Path) -> Result<HParams> {
             );
             c.block_common(&ct2, &ggml)?;
             c.block_ffn(&ct2, &ggml)?;
+            advance(progress);
         }
         c.copy(
             "decoder/embeddings/weight",
@@ -345,6 +362,7 @@ pub fn convert_ct2_dir(dir: &Path, out: &Path) -> Result<HParams> {
                 &format!("{ggml}.cross_attn_ln"),
             )?;
             c.block_ffn(&ct2, &ggml)?;
+            advance(progress);
         }
         // The output projection must be the (tied) embedding: whisper.cpp has no other.
         if model.variable("decoder/projection/weight").is_some() {
@@ -377,6 +395,7 @@ pub fn convert_ct2_dir(dir: &Path, out: &Path) -> Result<HParams> {
                 path: out.to_owned(),
                 source,
             })?;
+            progress(1.0);
             Ok(hparams)
         }
         Err(e) => {

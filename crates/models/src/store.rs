@@ -35,6 +35,34 @@ fn valid_id(id: &str) -> bool {
         && !id.starts_with('.')
 }
 
+/// Copies `from` to `to` in 1 MiB pieces, reporting the fraction copied.
+fn copy_with_progress(from: &Path, to: &Path, progress: &mut dyn FnMut(f32)) -> Result<()> {
+    let read_err = |source| ModelError::Io {
+        path: from.to_owned(),
+        source,
+    };
+    let write_err = |source| ModelError::Io {
+        path: to.to_owned(),
+        source,
+    };
+    let mut input = std::fs::File::open(from).map_err(read_err)?;
+    let total = input.metadata().map_err(read_err)?.len().max(1);
+    let mut output = std::fs::File::create(to).map_err(write_err)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    loop {
+        let n = input.read(&mut buf).map_err(read_err)?;
+        if n == 0 {
+            break;
+        }
+        std::io::Write::write_all(&mut output, &buf[..n]).map_err(write_err)?;
+        done += n as u64;
+        progress((done as f64 / total as f64).min(1.0) as f32);
+    }
+    output.sync_all().map_err(write_err)?;
+    Ok(())
+}
+
 /// SHA-256 of a file, lower-case hex.
 pub fn sha256_file(path: &Path) -> Result<String> {
     let io = |source| ModelError::Io {
@@ -161,6 +189,16 @@ impl ModelStore {
     /// Imports a ggml file. The id defaults to the catalog's when the file is a published
     /// model (by SHA-256), else to its size name (`tiny.en`, `base`, …).
     pub fn import_ggml(&self, file: &Path, id: Option<&str>) -> Result<InstalledModel> {
+        self.import_ggml_with_progress(file, id, &mut |_| {})
+    }
+
+    /// [`Self::import_ggml`], calling `progress` with the fraction copied (0.0–1.0).
+    pub fn import_ggml_with_progress(
+        &self,
+        file: &Path,
+        id: Option<&str>,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<InstalledModel> {
         let hparams = crate::ggml::validate(file)?;
         let id = match id {
             Some(id) => id.to_owned(),
@@ -175,10 +213,11 @@ impl ModelStore {
         };
         let target = self.prepare(&id)?;
         let part = target.with_extension("part");
-        std::fs::copy(file, &part).map_err(|source| ModelError::Io {
-            path: part.clone(),
-            source,
-        })?;
+        let copied = copy_with_progress(file, &part, progress);
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&part);
+            return Err(e);
+        }
         std::fs::rename(&part, &target).map_err(|source| ModelError::Io {
             path: target.clone(),
             source,
@@ -188,6 +227,16 @@ impl ModelStore {
 
     /// Imports a CTranslate2 (faster-whisper) model directory by converting it.
     pub fn import_ct2(&self, dir: &Path, id: Option<&str>) -> Result<InstalledModel> {
+        self.import_ct2_with_progress(dir, id, &mut |_| {})
+    }
+
+    /// [`Self::import_ct2`], calling `progress` with the fraction converted.
+    pub fn import_ct2_with_progress(
+        &self,
+        dir: &Path,
+        id: Option<&str>,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<InstalledModel> {
         // Convert first (into the models directory, under a temporary name) to learn
         // the model's size name, then claim the id.
         std::fs::create_dir_all(&self.dir).map_err(|source| ModelError::Io {
@@ -195,7 +244,7 @@ impl ModelStore {
             source,
         })?;
         let staging = self.dir.join(format!(".import-{}.bin", std::process::id()));
-        let hparams = crate::convert::convert_ct2_dir(dir, &staging)?;
+        let hparams = crate::convert::convert_ct2_dir_with_progress(dir, &staging, progress)?;
         let id = id.map(str::to_owned).unwrap_or_else(|| hparams.size_name());
         let target = match self.prepare(&id) {
             Ok(target) => target,
@@ -213,10 +262,20 @@ impl ModelStore {
 
     /// Imports whatever `path` is: a ggml file or a CTranslate2 directory.
     pub fn import(&self, path: &Path, id: Option<&str>) -> Result<InstalledModel> {
+        self.import_with_progress(path, id, &mut |_| {})
+    }
+
+    /// [`Self::import`] with progress (0.0–1.0) as it copies or converts.
+    pub fn import_with_progress(
+        &self,
+        path: &Path,
+        id: Option<&str>,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<InstalledModel> {
         if path.is_dir() {
-            self.import_ct2(path, id)
+            self.import_ct2_with_progress(path, id, progress)
         } else {
-            self.import_ggml(path, id)
+            self.import_ggml_with_progress(path, id, progress)
         }
     }
 

@@ -135,10 +135,15 @@ fn the_model_store_installs_lists_and_refuses_bad_names() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = ModelStore::new(dir.path().join("models"));
     assert!(store.list().expect("empty").is_empty());
+    let mut seen = Vec::new();
     let tiny = store
-        .import(&assets().join("tiny.en-ct2"), None)
+        .import_with_progress(&assets().join("tiny.en-ct2"), None, &mut |f| seen.push(f))
         .expect("import");
     assert_eq!(tiny.id, "tiny.en");
+    // Progress rises to 1 as the layers convert (4 + 4 + the rest).
+    assert!(seen.len() >= 8, "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert_eq!(seen.last().copied(), Some(1.0));
     // No staging file is left next to it.
     let names: Vec<String> = std::fs::read_dir(store.dir())
         .expect("dir")
@@ -156,6 +161,18 @@ fn the_model_store_installs_lists_and_refuses_bad_names() {
             "{bad}: {err}"
         );
     }
+    // A ggml file copies with progress too.
+    let mut seen = Vec::new();
+    let copy = store
+        .import_with_progress(&tiny.path, Some("tiny-copy"), &mut |f| seen.push(f))
+        .expect("import a ggml file");
+    assert_eq!(copy.bytes, tiny.bytes);
+    assert_eq!(seen.last().copied(), Some(1.0));
+    assert!(seen.len() > 10, "1 MiB pieces of a 74 MiB file");
     let err = store.get("small").expect_err("missing");
-    assert!(err.to_string().contains("installed: tiny.en"), "{err}");
+    assert!(
+        err.to_string().contains("installed: tiny-copy, tiny.en")
+            || err.to_string().contains("installed: tiny.en, tiny-copy"),
+        "{err}"
+    );
 }

@@ -2,7 +2,8 @@
 //! way ASR evaluations do (case, punctuation, a few spelling variants).
 
 /// Normalises text to comparable words: lower case, punctuation dropped (apostrophes
-/// kept inside words), hyphens split, common contractions and number words unified.
+/// kept inside words), hyphens split, a few spelling variants unified, number words
+/// up to ninety as digits.
 pub fn normalize(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     for raw in text.split(|c: char| c.is_whitespace() || c == '-' || c == '—') {
@@ -16,6 +17,10 @@ pub fn normalize(text: &str) -> Vec<String> {
         if word.is_empty() {
             continue;
         }
+        if let Some(n) = number_word(word) {
+            words.push(n.to_string());
+            continue;
+        }
         match word {
             "ok" | "okay" => words.push("okay".to_string()),
             "percent" | "%" => words.push("percent".to_string()),
@@ -24,6 +29,41 @@ pub fn normalize(text: &str) -> Vec<String> {
         }
     }
     words
+}
+
+/// A number word as digits ("twenty" → 20): whisper writes small numbers either way.
+fn number_word(word: &str) -> Option<u32> {
+    const ONES: [&str; 20] = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    const TENS: [&str; 8] = [
+        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
+    if let Some(i) = ONES.iter().position(|w| *w == word) {
+        return u32::try_from(i).ok();
+    }
+    TENS.iter()
+        .position(|w| *w == word)
+        .and_then(|i| u32::try_from(i * 10 + 20).ok())
 }
 
 /// Edit counts between a reference and a hypothesis.
@@ -104,6 +144,17 @@ mod tests {
             ["hello", "world", "it's", "okay"]
         );
         assert_eq!(wer("Hello, world.", "hello world"), 0.0);
+        assert_eq!(
+            wer(
+                "the pricing for twenty seats in ten minutes",
+                "The pricing for 20 seats in 10 minutes."
+            ),
+            0.0
+        );
+        assert_eq!(
+            normalize("Zero one nineteen ninety"),
+            ["0", "1", "19", "90"]
+        );
     }
 
     #[test]

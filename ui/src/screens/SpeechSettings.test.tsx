@@ -4,13 +4,14 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { SpeechSettings } from "./SpeechSettings";
 import { commands, events } from "../bindings";
-import type { KeyStatus, ModelDownloadEvent, ModelsOverview, SpeechSettings as Settings, SpeechTestEvent } from "../bindings";
+import type { KeyStatus, ModelDownloadEvent, ModelImportEvent, ModelsOverview, SpeechSettings as Settings, SpeechTestEvent } from "../bindings";
 
 type Handler<T> = (e: { payload: T }) => void;
-const handlers: { progress: Handler<ModelDownloadEvent> | null; test: Handler<SpeechTestEvent> | null } = {
-  progress: null,
-  test: null,
-};
+const handlers: {
+  progress: Handler<ModelDownloadEvent> | null;
+  test: Handler<SpeechTestEvent> | null;
+  import: Handler<ModelImportEvent> | null;
+} = { progress: null, test: null, import: null };
 
 vi.mock("../bindings", () => ({
   commands: {
@@ -30,6 +31,7 @@ vi.mock("../bindings", () => ({
   events: {
     modelDownloadEvent: { listen: vi.fn() },
     speechTestEvent: { listen: vi.fn() },
+    modelImportEvent: { listen: vi.fn() },
   },
 }));
 
@@ -84,6 +86,10 @@ describe("SpeechSettings", () => {
     });
     vi.mocked(events.speechTestEvent.listen).mockReset().mockImplementation(async (cb) => {
       handlers.test = cb as unknown as Handler<SpeechTestEvent>;
+      return () => {};
+    });
+    vi.mocked(events.modelImportEvent.listen).mockReset().mockImplementation(async (cb) => {
+      handlers.import = cb as unknown as Handler<ModelImportEvent>;
       return () => {};
     });
   });
@@ -158,6 +164,23 @@ describe("SpeechSettings", () => {
     finish({ kind: "cancelled", message: "cancelled" });
     await waitFor(() => expect(screen.getByTestId("model-download-base.en")).toBeTruthy());
     expect(screen.queryByTestId("model-error")).toBeNull();
+  });
+
+  it("shows an import's progress and the installed model", async () => {
+    let finish: (v: unknown) => void = () => {};
+    vi.mocked(commands.modelImport).mockImplementation(() => new Promise((resolve) => (finish = resolve)) as never);
+    render(<SpeechSettings />);
+    fireEvent.change(await screen.findByTestId("model-import-path"), { target: { value: "/models/faster-whisper-base" } });
+    fireEvent.change(screen.getByTestId("model-import-name"), { target: { value: " base " } });
+    fireEvent.click(screen.getByTestId("model-import"));
+    expect(await screen.findByTestId("model-import-progress")).toBeTruthy();
+    await waitFor(() => expect(handlers.import).not.toBeNull());
+    handlers.import?.({ payload: { path: "/models/faster-whisper-base", fraction: 0.42 } });
+    await waitFor(() => expect(screen.getByText("42%")).toBeTruthy());
+    finish({ id: "base", path: "/m/ggml-base.bin", bytes: 147_951_465, hparams });
+    expect((await screen.findByTestId("speech-save-state")).textContent).toBe("Installed base.");
+    expect(screen.queryByTestId("model-import-progress")).toBeNull();
+    expect(commands.modelImport).toHaveBeenCalledWith("/models/faster-whisper-base", "base");
   });
 
   it("reports a bad import and removes a model", async () => {

@@ -84,6 +84,7 @@ export function SpeechSettings() {
   const [importPath, setImportPath] = useState("");
   const [importName, setImportName] = useState("");
   const [importing, setImporting] = useState(false);
+  const [importFraction, setImportFraction] = useState<number | null>(null);
   const [test, setTest] = useState<SpeechTestStarted | null>(null);
   const [testBusy, setTestBusy] = useState(false);
   const [testError, setTestError] = useState<string | null>(null);
@@ -122,10 +123,14 @@ export function SpeechSettings() {
       const b = await events.speechTestEvent.listen((e) => {
         if (!cancelled) setTranscript((t) => applyEvent(t, e.payload.event));
       });
+      const c = await events.modelImportEvent.listen((e) => {
+        if (!cancelled) setImportFraction(e.payload.fraction);
+      });
       if (cancelled) {
         a();
         b();
-      } else unlisten.push(a, b);
+        c();
+      } else unlisten.push(a, b, c);
     })();
     return () => {
       cancelled = true;
@@ -204,6 +209,7 @@ export function SpeechSettings() {
   async function importModel() {
     setModelError(null);
     setImporting(true);
+    setImportFraction(null);
     try {
       const model = await commands.modelImport(importPath, importName.trim() || null);
       setImportPath("");
@@ -214,6 +220,7 @@ export function SpeechSettings() {
       setModelError(errorMessage(e));
     } finally {
       setImporting(false);
+      setImportFraction(null);
     }
   }
 
@@ -440,6 +447,14 @@ export function SpeechSettings() {
             {importing ? "Importing…" : "Import"}
           </button>
         </div>
+        {importing && (
+          <div className="meter-row">
+            <progress data-testid="model-import-progress" max={1} value={importFraction ?? 0} />
+            <span className="muted">
+              {importFraction === null ? "checking the file…" : `${Math.round(importFraction * 100)}%`}
+            </span>
+          </div>
+        )}
         {modelError && <p className="problem-message" role="alert" data-testid="model-error">{modelError}</p>}
       </section>
 
