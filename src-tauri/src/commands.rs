@@ -11,7 +11,10 @@ use tauri::State;
 
 type Result<T> = std::result::Result<T, CommandError>;
 
-fn with_store<T>(state: &AppState, work: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+pub(crate) fn with_store<T>(
+    state: &AppState,
+    work: impl FnOnce(&mut Store) -> Result<T>,
+) -> Result<T> {
     let mut db = state.db.lock().map_err(|_| {
         CommandError::new(
             "database",

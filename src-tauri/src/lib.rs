@@ -6,6 +6,7 @@
 
 mod audio_commands;
 mod commands;
+mod dnc_commands;
 mod error;
 mod logging;
 mod speech_commands;
@@ -37,6 +38,9 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             commands::import_contacts,
             commands::export_contacts,
             commands::ui_ready,
+            dnc_commands::dnc_list,
+            dnc_commands::dnc_add,
+            dnc_commands::dnc_remove,
             audio_commands::audio_devices,
             audio_commands::audio_meter_start,
             audio_commands::audio_meter_stop,

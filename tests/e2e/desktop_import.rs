@@ -160,6 +160,41 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
         let toast = text_of(&client, "[data-testid=toast]").await?;
         assert!(toast.contains("Exported 6 contacts to"), "toast: {toast}");
         assert!(png.starts_with(b"\x89PNG"));
+
+        // Asha asks not to be called: her number goes on the list, as typed locally.
+        client
+            .find(Locator::Css("[data-testid=nav-dnc]"))
+            .await?
+            .click()
+            .await?;
+        wait_css(&client, "[data-testid=dnc-count]").await?;
+        client
+            .find(Locator::Css("[data-testid=dnc-number]"))
+            .await?
+            .send_keys("098123 45678")
+            .await?;
+        client
+            .find(Locator::Css("[data-testid=dnc-reason]"))
+            .await?
+            .send_keys("Asked on the renewal call")
+            .await?;
+        client
+            .find(Locator::Css("[data-testid=dnc-add]"))
+            .await?
+            .click()
+            .await?;
+        wait_until(&client, "the number is listed", async |c: &Client| {
+            Ok(text_of(c, "[data-testid=dnc-message]")
+                .await?
+                .contains("1 contact flagged"))
+        })
+        .await?;
+        let rows = text_of(&client, "[data-testid=dnc-row]").await?;
+        assert!(
+            rows.contains("+919812345678") && rows.contains("Asked on the renewal call"),
+            "{rows}"
+        );
+        save_screenshot(&xvfb, "do-not-call.png")?;
         Ok::<_, anyhow::Error>(())
     }
     .await;
@@ -176,6 +211,15 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
     let csv = std::fs::read_to_string(exported[0].path())?;
     assert_eq!(csv.lines().count(), 1 + 6, "{csv}");
     assert!(csv.contains("Rao, Asha") && csv.contains("+14155552671"));
+    // The do-not-call screen wrote the list and flagged the contact.
+    assert!(store.dnc_entry("+919812345678")?.is_some());
+    let asha = store
+        .query_contacts(&cuecard_store::ContactQuery {
+            text: Some("Asha".into()),
+            ..Default::default()
+        })?
+        .contacts;
+    assert!(asha[0].fields.do_not_call, "{asha:?}");
     Ok(())
 }
 

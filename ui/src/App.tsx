@@ -16,6 +16,7 @@ import { ContactForm } from "./screens/ContactForm";
 import { ImportWizard } from "./screens/ImportWizard";
 import { AudioSettings } from "./screens/AudioSettings";
 import { SpeechSettings } from "./screens/SpeechSettings";
+import { DoNotCall } from "./screens/DoNotCall";
 
 type Startup =
   | { phase: "loading" }
@@ -28,7 +29,8 @@ type View =
   | { name: "form"; contact: Contact | null }
   | { name: "import" }
   | { name: "audio" }
-  | { name: "speech" };
+  | { name: "speech" }
+  | { name: "dnc" };
 
 export function App() {
   const [startup, setStartup] = useState<Startup>({ phase: "loading" });
@@ -87,12 +89,15 @@ export function App() {
   }
 
   const nav: NavTarget =
-    view.name === "import" || view.name === "audio" || view.name === "speech" ? view.name : "contacts";
+    view.name === "import" || view.name === "audio" || view.name === "speech" || view.name === "dnc"
+      ? view.name
+      : "contacts";
 
   function navigate(target: NavTarget) {
     if (target === "import") setView({ name: "import" });
     else if (target === "audio") setView({ name: "audio" });
     else if (target === "speech") setView({ name: "speech" });
+    else if (target === "dnc") setView({ name: "dnc" });
     else {
       setView({ name: "list" });
       refreshList();
@@ -179,6 +184,9 @@ export function App() {
       break;
     case "speech":
       screen = <SpeechSettings />;
+      break;
+    case "dnc":
+      screen = <DoNotCall />;
       break;
   }
 

@@ -32,6 +32,14 @@ export const commands = {
 	exportContacts: () => __TAURI_INVOKE<ExportResult>("export_contacts"),
 	/**  The UI reports its first paint of the contacts list; logged as the cold-start time. */
 	uiReady: () => __TAURI_INVOKE<number>("ui_ready"),
+	dncList: () => __TAURI_INVOKE<DncEntry[]>("dnc_list"),
+	/**  Puts `number` (as typed; `region` for numbers without a country code) on the list. */
+	dncAdd: (number: string, reason: string | null, region: string) => __TAURI_INVOKE<DncAdded>("dnc_add", { number, reason, region }),
+	/**
+	 *  Takes an E.164 number off the list. Contacts keep their flag (it may have been set
+	 *  for another reason); it is cleared on the contact.
+	 */
+	dncRemove: (e164: string) => __TAURI_INVOKE<DncEntry[]>("dnc_remove", { e164 }),
 	audioDevices: () => __TAURI_INVOKE<AudioDevices>("audio_devices"),
 	/**
 	 *  Starts (or moves) the level meter to `device` (`None`: the default input). Readings
@@ -270,6 +278,31 @@ export type Direction = "input" | "output";
 
 /**  What came of the call, as the rep records it. */
 export type Disposition = { kind: "connected" } | { kind: "meeting_booked" } | { kind: "callback_requested" } | { kind: "not_interested" } | { kind: "left_voicemail" } | { kind: "no_answer" } | { kind: "wrong_number" } | { kind: "do_not_call" } | { kind: "other"; label: string };
+
+/**  What adding a number did. */
+export type DncAdded = {
+	e164: string,
+	/**  Contacts newly flagged do-not-call because they hold the number. */
+	contacts_flagged: number,
+	entries: DncEntry[],
+};
+
+export type DncEntry = {
+	/**  The number, E.164. */
+	e164: string,
+	reason: string | null,
+	source: DncSource,
+	added_at: string,
+};
+
+/**  How a number got onto the list. */
+export type DncSource = 
+/**  Added by hand in the app or CLI. */
+"manual" | 
+/**  Loaded from a list file (e.g. a national registry extract). */
+"import" | 
+/**  The contact asked not to be called. */
+"opt_out";
 
 /**  The result of an echo test. */
 export type EchoTestResult = {

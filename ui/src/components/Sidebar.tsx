@@ -1,5 +1,5 @@
 // Left navigation: the app name and the places a user can go.
-export type NavTarget = "contacts" | "import" | "audio" | "speech";
+export type NavTarget = "contacts" | "import" | "dnc" | "audio" | "speech";
 
 type Props = {
   active: NavTarget | null;
@@ -28,6 +28,15 @@ export function Sidebar({ active, version, onNavigate }: Props) {
         onClick={() => onNavigate("import")}
       >
         Import CSV
+      </button>
+      <button
+        type="button"
+        className={`nav-item${active === "dnc" ? " active" : ""}`}
+        data-testid="nav-dnc"
+        aria-current={active === "dnc" ? "page" : undefined}
+        onClick={() => onNavigate("dnc")}
+      >
+        Do not call
       </button>
       <div className="nav-section">Settings</div>
       <button

@@ -279,7 +279,7 @@ export function SpeechSettings() {
           <div key={u.key} className="engine-row">
             <label className="field">
               <span>{u.label}</span>
-              <select data-testid={`speech-engine-${u.key}`} value={settings[u.key].engine}
+              <select className="input" data-testid={`speech-engine-${u.key}`} value={settings[u.key].engine}
                 onChange={(e) => setUse(u.key, { engine: e.target.value as EngineKind })}>
                 {ENGINES.filter((en) => en.liveOk || !u.live).map((en) => (
                   <option key={en.kind} value={en.kind}>{en.label}</option>
@@ -297,7 +297,7 @@ export function SpeechSettings() {
         ))}
         <label className="field">
           <span>Local model</span>
-          <select data-testid="speech-local-model" value={settings.local_model ?? ""}
+          <select className="input" data-testid="speech-local-model" value={settings.local_model ?? ""}
             onChange={(e) => void save({ ...settings, local_model: e.target.value || null })}>
             <option value="">Best installed English model</option>
             {installed.map((m) => (
@@ -310,7 +310,7 @@ export function SpeechSettings() {
         </label>
         <label className="field">
           <span>Language</span>
-          <input data-testid="speech-language" defaultValue={settings.language}
+          <input className="input" data-testid="speech-language" defaultValue={settings.language}
             onBlur={(e) => e.target.value !== settings.language && void save({ ...settings, language: e.target.value })} />
         </label>
       </section>
@@ -353,7 +353,7 @@ export function SpeechSettings() {
               )}
               <div className="muted" data-testid={`speech-key-state-${k.name}`}>{keySource(k)}</div>
             </div>
-            <input type="password" autoComplete="off" placeholder="Paste a new key" aria-label={`${k.label}`}
+            <input className="input" type="password" autoComplete="off" placeholder="Paste a new key" aria-label={`${k.label}`}
               data-testid={`speech-key-input-${k.name}`} value={keyDrafts[k.name] ?? ""}
               onChange={(e) => setKeyDrafts((d) => ({ ...d, [k.name]: e.target.value }))} />
             <button type="button" className="btn" data-testid={`speech-key-save-${k.name}`}
@@ -438,9 +438,9 @@ export function SpeechSettings() {
           </tbody>
         </table>
         <div className="import-row">
-          <input data-testid="model-import-path" placeholder="Path to a ggml .bin file or a faster-whisper model folder"
+          <input className="input" data-testid="model-import-path" placeholder="Path to a ggml .bin file or a faster-whisper model folder"
             value={importPath} onChange={(e) => setImportPath(e.target.value)} />
-          <input data-testid="model-import-name" placeholder="Name (optional)" value={importName}
+          <input className="input" data-testid="model-import-name" placeholder="Name (optional)" value={importName}
             onChange={(e) => setImportName(e.target.value)} />
           <button type="button" className="btn" data-testid="model-import" disabled={!importPath.trim() || importing}
             onClick={() => void importModel()}>
@@ -475,11 +475,11 @@ function CloudFields({ label, value, testId, onSave }: {
     <div className="cloud-fields">
       <label className="field">
         <span>{label} URL</span>
-        <input data-testid={`speech-${testId}-url`} value={draft.base_url} onChange={(e) => setDraft({ ...draft, base_url: e.target.value })} />
+        <input className="input" data-testid={`speech-${testId}-url`} value={draft.base_url} onChange={(e) => setDraft({ ...draft, base_url: e.target.value })} />
       </label>
       <label className="field">
         <span>{label} model</span>
-        <input data-testid={`speech-${testId}-model`} value={draft.model} onChange={(e) => setDraft({ ...draft, model: e.target.value })} />
+        <input className="input" data-testid={`speech-${testId}-model`} value={draft.model} onChange={(e) => setDraft({ ...draft, model: e.target.value })} />
       </label>
       <button type="button" className="btn" data-testid={`speech-${testId}-save`} disabled={!changed} onClick={() => onSave(draft)}>
         Save {label} endpoint
