@@ -1,0 +1,23 @@
+//! Cuecard's live coach: what the rep sees during a call.
+//!
+//! - [`playbook`]: the team's playbook — cue cards with trigger phrases, objections with
+//!   answers, competitor battlecards, talk-track rules (forbidden claims, required
+//!   disclosures) — read from TOML files under `assets/playbooks/`, validated with
+//!   errors that name the file, the item and the field.
+//! - [`text`]: the one normalisation both phrases and transcripts go through.
+//! - [`matcher`]: every trigger phrase of a playbook in one Aho-Corasick automaton, so an
+//!   utterance is scanned once however many cards there are.
+//! - [`live`]: the rule engine. Transcript events in (per speaker, partial or final),
+//!   cards out, with speaker filters, negative phrases, priority, cooldowns and
+//!   per-call limits, and talk-track warnings.
+//!
+//! Deterministic: the same events give the same cards. Nothing here depends on how the
+//! transcript was made; the speech-to-text crate's events map onto [`live::Heard`].
+
+pub mod live;
+pub mod matcher;
+pub mod playbook;
+pub mod text;
+
+pub use live::{CardFired, Heard, LiveCoach};
+pub use playbook::{Playbook, PlaybookError};
