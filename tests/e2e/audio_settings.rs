@@ -10,20 +10,6 @@ use cuecard_e2e::*;
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 
-async fn select(client: &Client, css: &str, value: &str) -> Result<()> {
-    client
-        .execute(
-            r#"const [css, value] = arguments;
-               const el = document.querySelector(css);
-               const setter = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set;
-               setter.call(el, value);
-               el.dispatchEvent(new Event('change', { bubbles: true }));"#,
-            vec![serde_json::json!(css), serde_json::json!(value)],
-        )
-        .await?;
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn audio_settings_meter_mic_test_and_echo_test() -> Result<()> {
     let Some(app) = prerequisites() else {
@@ -94,7 +80,7 @@ async fn audio_settings_meter_mic_test_and_echo_test() -> Result<()> {
         assert!(verdict.starts_with("Sounds good"), "{verdict}");
 
         // Speakers that the mic hears: the echo test finds the echo and cancels it.
-        select(&client, "[data-testid=audio-output]", "pulseaudio:mic_feed").await?;
+        choose_option(&client, "[data-testid=audio-output]", "pulseaudio:mic_feed").await?;
         client
             .find(Locator::Css("[data-testid=audio-echo-test]"))
             .await?

@@ -15,20 +15,6 @@ use cuecard_secrets::{SecretName, SecretSource, Secrets};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 
-async fn choose(client: &Client, css: &str, value: &str) -> Result<()> {
-    client
-        .execute(
-            r#"const [css, value] = arguments;
-               const el = document.querySelector(css);
-               const setter = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set;
-               setter.call(el, value);
-               el.dispatchEvent(new Event('change', { bubbles: true }));"#,
-            vec![serde_json::json!(css), serde_json::json!(value)],
-        )
-        .await?;
-    Ok(())
-}
-
 async fn click(client: &Client, css: &str) -> Result<()> {
     client.find(Locator::Css(css)).await?.click().await?;
     Ok(())
@@ -108,7 +94,7 @@ async fn speech_settings_keychain_key_engine_choice_and_live_mic_transcript() ->
         );
 
         // Post-call transcripts on the OpenAI-compatible engine, saved to speech.json.
-        choose(&client, "[data-testid=speech-engine-post_call]", "openai").await?;
+        choose_option(&client, "[data-testid=speech-engine-post_call]", "openai").await?;
         wait_until(&client, "the choice is saved", async |c: &Client| {
             Ok(text_of(c, "[data-testid=speech-save-state]").await? == "Saved.")
         })

@@ -351,3 +351,19 @@ pub async fn wait_until(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Picks `value` in the `<select>` matching `css` the way React sees a user do it
+/// (WebKitWebDriver cannot click native option lists under Xvfb).
+pub async fn choose_option(client: &fantoccini::Client, css: &str, value: &str) -> Result<()> {
+    client
+        .execute(
+            r#"const [css, value] = arguments;
+               const el = document.querySelector(css);
+               const setter = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set;
+               setter.call(el, value);
+               el.dispatchEvent(new Event('change', { bubbles: true }));"#,
+            vec![serde_json::json!(css), serde_json::json!(value)],
+        )
+        .await?;
+    Ok(())
+}

@@ -7,56 +7,35 @@ type Props = {
   onNavigate: (target: NavTarget) => void;
 };
 
+function NavItem({ target, label, active, onNavigate }: {
+  target: NavTarget;
+  label: string;
+  active: NavTarget | null;
+  onNavigate: (target: NavTarget) => void;
+}) {
+  return (
+    <button
+      type="button"
+      className={`nav-item${active === target ? " active" : ""}`}
+      data-testid={`nav-${target}`}
+      aria-current={active === target ? "page" : undefined}
+      onClick={() => onNavigate(target)}
+    >
+      {label}
+    </button>
+  );
+}
+
 export function Sidebar({ active, version, onNavigate }: Props) {
   return (
     <nav className="sidebar" aria-label="Main">
       <div className="sidebar-brand">Cuecard</div>
-      <button
-        type="button"
-        className={`nav-item${active === "contacts" ? " active" : ""}`}
-        data-testid="nav-contacts"
-        aria-current={active === "contacts" ? "page" : undefined}
-        onClick={() => onNavigate("contacts")}
-      >
-        Contacts
-      </button>
-      <button
-        type="button"
-        className={`nav-item${active === "import" ? " active" : ""}`}
-        data-testid="nav-import"
-        aria-current={active === "import" ? "page" : undefined}
-        onClick={() => onNavigate("import")}
-      >
-        Import CSV
-      </button>
-      <button
-        type="button"
-        className={`nav-item${active === "dnc" ? " active" : ""}`}
-        data-testid="nav-dnc"
-        aria-current={active === "dnc" ? "page" : undefined}
-        onClick={() => onNavigate("dnc")}
-      >
-        Do not call
-      </button>
+      <NavItem target="contacts" label="Contacts" active={active} onNavigate={onNavigate} />
+      <NavItem target="import" label="Import CSV" active={active} onNavigate={onNavigate} />
+      <NavItem target="dnc" label="Do not call" active={active} onNavigate={onNavigate} />
       <div className="nav-section">Settings</div>
-      <button
-        type="button"
-        className={`nav-item${active === "audio" ? " active" : ""}`}
-        data-testid="nav-audio"
-        aria-current={active === "audio" ? "page" : undefined}
-        onClick={() => onNavigate("audio")}
-      >
-        Audio
-      </button>
-      <button
-        type="button"
-        className={`nav-item${active === "speech" ? " active" : ""}`}
-        data-testid="nav-speech"
-        aria-current={active === "speech" ? "page" : undefined}
-        onClick={() => onNavigate("speech")}
-      >
-        Speech
-      </button>
+      <NavItem target="audio" label="Audio" active={active} onNavigate={onNavigate} />
+      <NavItem target="speech" label="Speech" active={active} onNavigate={onNavigate} />
       {version && <div className="sidebar-footer">v{version}</div>}
     </nav>
   );
