@@ -10,12 +10,15 @@
 //! - [`live`]: the rule engine. Transcript events in (per speaker, partial or final),
 //!   cards out, with speaker filters, negative phrases, priority, cooldowns and
 //!   per-call limits, and talk-track warnings.
+//! - [`metrics`]: talk ratio, monologues, patience, questions, pace and fillers, from
+//!   the finals.
 //!
 //! Deterministic: the same events give the same cards. Nothing here depends on how the
 //! transcript was made; the speech-to-text crate's events map onto [`live::Heard`].
 
 pub mod live;
 pub mod matcher;
+pub mod metrics;
 pub mod playbook;
 pub mod text;
 

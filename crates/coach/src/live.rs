@@ -13,6 +13,7 @@
 //! replaying a transcript gives the same cards as the live call did.
 
 use crate::matcher::{Matcher, Target};
+use crate::metrics::{LiveMetrics, MetricsTracker};
 use crate::playbook::{CardKind, Playbook, RuleKind, Severity, Speaker};
 use cuecard_core::Channel;
 use serde::Serialize;
@@ -83,6 +84,7 @@ pub struct LiveCoach {
     /// Required rules: satisfied, or already warned.
     settled: Vec<bool>,
     now_ms: u32,
+    metrics: MetricsTracker,
 }
 
 fn speaks(speaker: Speaker, channel: Channel) -> bool {
@@ -104,6 +106,7 @@ impl LiveCoach {
             fired_in: HashSet::new(),
             warned_in: HashSet::new(),
             now_ms: 0,
+            metrics: MetricsTracker::default(),
         })
     }
 
@@ -114,6 +117,10 @@ impl LiveCoach {
     /// Takes one transcript event; returns what to show, most important first.
     pub fn hear(&mut self, heard: Heard<'_>) -> Vec<CoachOutput> {
         let mut out = self.tick(heard.end_ms);
+        if heard.is_final {
+            self.metrics
+                .final_heard(heard.channel, heard.text, heard.start_ms, heard.end_ms);
+        }
         let hits = self.matcher.scan(heard.text);
         if hits.is_empty() {
             return out;
@@ -214,6 +221,11 @@ impl LiveCoach {
                 })
             }
         }
+    }
+
+    /// The conversation's metrics so far (from the finals heard).
+    pub fn metrics(&self) -> LiveMetrics {
+        self.metrics.snapshot()
     }
 
     /// Moves the call clock to `now_ms` (call time): required disclosures whose deadline

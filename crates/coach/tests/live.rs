@@ -255,6 +255,24 @@ fn the_same_events_give_the_same_cards() {
             CoachOutput::Warning(w) => w.rule_id.clone(),
         })
         .collect();
+    // The metrics of the scripted call: each turn 4 s, six each side.
+    let mut coach = LiveCoach::new(Playbook::default_b2b()).unwrap();
+    let mut t = 0;
+    for line in script.lines() {
+        let (channel, text) = match (line.strip_prefix("rep:"), line.strip_prefix("prospect:")) {
+            (Some(t), _) => (Channel::Rep, t),
+            (_, Some(t)) => (Channel::FarEnd, t),
+            _ => continue,
+        };
+        coach.hear(heard(channel, text, t, t + 4000, true));
+        t += 5000;
+    }
+    let m = coach.metrics();
+    assert_eq!((m.rep_talk_ms, m.prospect_talk_ms), (24_000, 24_000));
+    assert_eq!(m.talk_ratio, Some(0.5));
+    assert_eq!(m.patience_ms, Some(1000));
+    assert_eq!(m.questions, 3, "{m:?}");
+    assert_eq!(m.longest_monologue_ms, 4000);
     // The dialogue's objections and next step, and the missing disclosures.
     for expected in [
         "objection-price",
