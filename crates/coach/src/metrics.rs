@@ -12,45 +12,46 @@ use serde::Serialize;
 /// A pause shorter than this does not end a monologue, ms.
 const MONOLOGUE_GAP_MS: u32 = 1_500;
 
-/// Words that open a question when the engine left out the question mark.
+/// Words that open a question when the engine left out the question mark, padded as
+/// [`normalize`] pads.
 const QUESTION_OPENERS: &[&str] = &[
-    "what",
-    "how",
-    "why",
-    "when",
-    "where",
-    "who",
-    "which",
-    "could you",
-    "can you",
-    "would you",
-    "do you",
-    "does",
-    "did you",
-    "is it",
-    "is there",
-    "are you",
-    "are there",
-    "have you",
-    "will you",
-    "should we",
-    "shall we",
+    " what ",
+    " how ",
+    " why ",
+    " when ",
+    " where ",
+    " who ",
+    " which ",
+    " could you ",
+    " can you ",
+    " would you ",
+    " do you ",
+    " does ",
+    " did you ",
+    " is it ",
+    " is there ",
+    " are you ",
+    " are there ",
+    " have you ",
+    " will you ",
+    " should we ",
+    " shall we ",
 ];
 
-/// Filler words and phrases, counted in the rep's speech.
+/// Filler words and phrases counted in the rep's speech, padded likewise.
 const FILLERS: &[&str] = &[
-    "um",
-    "uh",
-    "erm",
-    "er",
-    "hmm",
-    "you know",
-    "i mean",
-    "sort of",
-    "kind of",
-    "basically",
-    "like i said",
-    "literally",
+    " um ",
+    " uh ",
+    " erm ",
+    " er ",
+    " hmm ",
+    " you know ",
+    " i mean ",
+    " sort of ",
+    " kind of ",
+    " basically ",
+    " like i said ",
+    " literally ",
 ];
 
 /// A snapshot for the metrics bar.
@@ -94,9 +95,7 @@ pub fn count_questions(text: &str) -> u32 {
     for sentence in text.split_inclusive(['.', '?', '!']) {
         let normalized = normalize(sentence);
         let asks = sentence.trim_end().ends_with('?')
-            || QUESTION_OPENERS
-                .iter()
-                .any(|q| normalized.starts_with(&format!(" {q} ")));
+            || QUESTION_OPENERS.iter().any(|q| normalized.starts_with(q));
         if asks && words(&normalized).next().is_some() {
             n += 1;
         }
@@ -109,7 +108,7 @@ pub fn count_fillers(text: &str) -> u32 {
     let normalized = normalize(text);
     FILLERS
         .iter()
-        .map(|f| normalized.matches(&format!(" {f} ")).count() as u32)
+        .map(|f| normalized.matches(f).count() as u32)
         .sum()
 }
 
