@@ -11,7 +11,8 @@
 //!   cards out, with speaker filters, negative phrases, priority, cooldowns and
 //!   per-call limits, and talk-track warnings.
 //! - [`metrics`]: talk ratio, monologues, patience, questions, pace and fillers, from
-//!   the finals.
+//!   the finals; [`sentiment`]: the prospect's mood (VADER with a sales overlay) and its
+//!   trend.
 //!
 //! Deterministic: the same events give the same cards. Nothing here depends on how the
 //! transcript was made; the speech-to-text crate's events map onto [`live::Heard`].
@@ -20,6 +21,7 @@ pub mod live;
 pub mod matcher;
 pub mod metrics;
 pub mod playbook;
+pub mod sentiment;
 pub mod text;
 
 pub use live::{CardFired, Heard, LiveCoach};

@@ -5,6 +5,7 @@
 //!
 //! Time is call time (ms) from the events. Only finals count: partials are revised.
 
+use crate::sentiment::{SentimentTracker, Trend};
 use crate::text::{normalize, words};
 use cuecard_core::Channel;
 use serde::Serialize;
@@ -73,6 +74,9 @@ pub struct LiveMetrics {
     pub fillers: u32,
     /// Filler words per 100 of the rep's words.
     pub filler_rate: Option<f32>,
+    /// The prospect's smoothed sentiment, −1…+1.
+    pub prospect_sentiment: Option<f32>,
+    pub sentiment_trend: Trend,
 }
 
 /// Running state behind [`LiveMetrics`].
@@ -86,6 +90,7 @@ pub struct MetricsTracker {
     /// The prospect spoke after the rep's last words.
     prospect_since_rep: bool,
     patience: Vec<u32>,
+    sentiment: SentimentTracker,
 }
 
 /// How many questions `text` asks: its sentences that end in `?` or open with a
@@ -143,6 +148,9 @@ impl MetricsTracker {
                 self.m.longest_monologue_ms = self.m.longest_monologue_ms.max(run);
             }
             Channel::FarEnd => {
+                self.sentiment.add(text);
+                self.m.prospect_sentiment = self.sentiment.level();
+                self.m.sentiment_trend = self.sentiment.trend();
                 self.m.prospect_talk_ms += span;
                 self.last_prospect_end = Some(end_ms);
                 self.prospect_since_rep = true;

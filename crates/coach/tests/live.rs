@@ -273,6 +273,13 @@ fn the_same_events_give_the_same_cards() {
     assert_eq!(m.patience_ms, Some(1000));
     assert_eq!(m.questions, 3, "{m:?}");
     assert_eq!(m.longest_monologue_ms, 4000);
+    // The prospect warms up after the price concern: positive at the end, not falling.
+    assert!(m.prospect_sentiment.is_some_and(|s| s > 0.2), "{m:?}");
+    assert_ne!(
+        m.sentiment_trend,
+        cuecard_coach::sentiment::Trend::Falling,
+        "{m:?}"
+    );
     // The dialogue's objections and next step, and the missing disclosures.
     for expected in [
         "objection-price",
