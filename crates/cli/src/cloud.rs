@@ -4,7 +4,80 @@
 
 use anyhow::Result;
 use clap::Args;
-use cuecard_stt::settings::SpeechSettings;
+use cuecard_models::store::ModelStore;
+use cuecard_stt::engine::EngineKind;
+use cuecard_stt::local::{LocalConfig, LocalEngine, WhisperModel};
+use cuecard_stt::select::{EngineKeys, Selected, engine_for, local_model_path};
+use cuecard_stt::settings::{SpeechSettings, SpeechUse, UseSettings};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Which engine transcribes a file, for `transcribe` and `analyze`.
+#[derive(Args, Clone, Debug)]
+pub struct EngineArgs {
+    /// local (whisper on this machine), deepgram (live API) or openai (batch API).
+    /// Default: the post-call engine of the speech settings (Settings → Speech), with
+    /// its fall-back to local; a named engine runs alone.
+    #[arg(long)]
+    pub engine: Option<EngineKind>,
+    /// The local model: an installed model's name (see `cuecard models list`) or a ggml
+    /// file. Default: the speech settings' model, else the most accurate installed
+    /// English model.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Spoken language, BCP-47 (default: the speech settings', normally en).
+    #[arg(long)]
+    pub language: Option<String>,
+    /// Decoder threads for the local engine (default: the machine's cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+/// The post-call engine the settings and flags choose, the local model file if one was
+/// loaded, and the language. Prints the selection's warning, if any, on stderr.
+pub fn post_call_engine(
+    args: &EngineArgs,
+    models_dir: PathBuf,
+) -> Result<(Selected, Option<String>, String)> {
+    let mut settings = settings(&args.cloud)?;
+    if let Some(engine) = args.engine {
+        settings.post_call = UseSettings {
+            engine,
+            fallback_to_local: false,
+        };
+    }
+    if let Some(model) = &args.model {
+        settings.local_model = Some(model.clone());
+    }
+    if let Some(language) = &args.language {
+        settings.language = language.clone();
+    }
+    let store = ModelStore::new(models_dir);
+    let mut model = None;
+    let selected = engine_for(
+        SpeechUse::PostCall,
+        &settings,
+        &EngineKeys::for_engine(settings.post_call.engine, &cuecard_secrets::Secrets::new())?,
+        || {
+            let path = local_model_path(&store, settings.local_model.as_deref())?;
+            let mut config = LocalConfig::default();
+            if let Some(threads) = args.threads {
+                config.threads = threads.max(1);
+            }
+            model = Some(path.display().to_string());
+            Ok(Arc::new(LocalEngine::new(
+                WhisperModel::load(&path)?,
+                config,
+            )))
+        },
+    )?;
+    if let Some(warning) = &selected.warning {
+        eprintln!("warning: {warning}");
+    }
+    Ok((selected, model, settings.language))
+}
 
 #[derive(Args, Clone, Debug)]
 pub struct CloudArgs {

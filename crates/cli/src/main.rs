@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 error, 2 usage (clap's own). Every command prints
 //! human-readable text, or JSON with `--json`.
 
+mod analyze;
 mod audio;
 mod cloud;
 mod contacts;
@@ -22,7 +23,7 @@ use std::process::ExitCode;
 #[command(
     name = "cuecard",
     version,
-    about = "Cuecard from the command line: contacts, do-not-call list, database, audio, models, keys, transcription"
+    about = "Cuecard from the command line: contacts, do-not-call list, database, audio, models, keys, transcription, call analysis"
 )]
 struct Cli {
     /// The database file (default: the desktop app's, in the platform's app-data directory).
@@ -58,6 +59,8 @@ enum Command {
     /// Cloud API keys in the OS keychain: list, set, remove.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// What the coach shows on a call (cards, warnings, metrics), from audio or a transcript.
+    Analyze(analyze::AnalyzeArgs),
     /// Transcribe an audio file (local whisper, Deepgram or an OpenAI-compatible API).
     Transcribe(transcribe::TranscribeArgs),
 }
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
             Command::Audio(cmd) => audio::run(cmd, &out),
             Command::Models(cmd) => models::run(cmd, models::models_dir(cli.models_dir)?, &out),
             Command::Keys(cmd) => keys::run(cmd, &out),
+            Command::Analyze(args) => analyze::run(args, models::models_dir(cli.models_dir)?, &out),
             Command::Transcribe(args) => {
                 transcribe::run(args, models::models_dir(cli.models_dir)?, &out)
             }

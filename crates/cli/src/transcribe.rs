@@ -3,16 +3,11 @@
 use crate::output::Output;
 use anyhow::Result;
 use clap::Args;
-use cuecard_models::store::ModelStore;
 use cuecard_stt::audio_file::{self, ChannelLayout, Clip};
 use cuecard_stt::engine::{EngineKind, SpeechEngine, StreamConfig, push_clip};
-use cuecard_stt::local::{LocalConfig, LocalEngine, WhisperModel};
-use cuecard_stt::select::{EngineKeys, engine_for, local_model_path};
-use cuecard_stt::settings::{SpeechUse, UseSettings};
 use cuecard_stt::{Channel, Segment, TranscriptEvent};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -20,16 +15,8 @@ pub struct TranscribeArgs {
     /// A WAV file (any rate and sample format) or a Cuecard call recording (Ogg Opus or
     /// WAV). Stereo files are calls: the rep on the left, the far end on the right.
     pub file: PathBuf,
-    /// local (whisper on this machine), deepgram (live API) or openai (batch API).
-    /// Default: the post-call engine of the speech settings (Settings → Speech), with
-    /// its fall-back to local; a named engine runs alone.
-    #[arg(long)]
-    pub engine: Option<EngineKind>,
-    /// The local model: an installed model's name (see `cuecard models list`) or a ggml
-    /// file. Default: the speech settings' model, else the most accurate installed
-    /// English model.
-    #[arg(long)]
-    pub model: Option<String>,
+    #[command(flatten)]
+    pub speech: crate::cloud::EngineArgs,
     /// Mix all channels into one instead of reading stereo as rep/far end.
     #[arg(long)]
     pub mixed: bool,
@@ -37,14 +24,6 @@ pub struct TranscribeArgs {
     /// ends of utterance) as it happens, instead of the batch result.
     #[arg(long)]
     pub events: bool,
-    /// Spoken language, BCP-47 (default: the speech settings', normally en).
-    #[arg(long)]
-    pub language: Option<String>,
-    /// Decoder threads for the local engine (default: the machine's cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    #[command(flatten)]
-    pub cloud: crate::cloud::CloudArgs,
 }
 
 #[derive(Serialize)]
@@ -65,43 +44,8 @@ pub fn run(args: TranscribeArgs, models_dir: PathBuf, out: &Output) -> Result<()
         ChannelLayout::Call
     };
     let clip = audio_file::load(&args.file, layout)?;
-    let mut settings = crate::cloud::settings(&args.cloud)?;
-    if let Some(engine) = args.engine {
-        settings.post_call = UseSettings {
-            engine,
-            fallback_to_local: false,
-        };
-    }
-    if let Some(model) = &args.model {
-        settings.local_model = Some(model.clone());
-    }
-    if let Some(language) = &args.language {
-        settings.language = language.clone();
-    }
-    let store = ModelStore::new(models_dir);
-    let mut model = None;
-    let selected = engine_for(
-        SpeechUse::PostCall,
-        &settings,
-        &EngineKeys::for_engine(settings.post_call.engine, &cuecard_secrets::Secrets::new())?,
-        || {
-            let path = local_model_path(&store, settings.local_model.as_deref())?;
-            let mut config = LocalConfig::default();
-            if let Some(threads) = args.threads {
-                config.threads = threads.max(1);
-            }
-            model = Some(path.display().to_string());
-            Ok(Arc::new(LocalEngine::new(
-                WhisperModel::load(&path)?,
-                config,
-            )))
-        },
-    )?;
-    if let Some(warning) = &selected.warning {
-        eprintln!("warning: {warning}");
-    }
+    let (selected, model, language) = crate::cloud::post_call_engine(&args.speech, models_dir)?;
     let engine = selected.engine;
-    let language = settings.language.clone();
     if args.events {
         return print_events(engine.as_ref(), &clip, &language, out);
     }

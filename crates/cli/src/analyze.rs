@@ -1,0 +1,157 @@
+//! `cuecard analyze CALL_AUDIO|TRANSCRIPT.json`: what the coach would have shown on a
+//! call — the cards fired with their times, the talk-track warnings and the call's
+//! metrics. Audio goes through the post-call speech engine first (stereo: rep left,
+//! far end right); a transcript is `cuecard transcribe --json` output or a bare list
+//! of its segments.
+
+use crate::output::Output;
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use cuecard_coach::live::{CoachOutput, Heard, LiveCoach};
+use cuecard_coach::metrics::LiveMetrics;
+use cuecard_coach::playbook::Playbook;
+use cuecard_stt::audio_file::{self, ChannelLayout};
+use cuecard_stt::{Channel, Segment};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct AnalyzeArgs {
+    /// A call recording (WAV or Ogg Opus; stereo = rep left, far end right) or a
+    /// transcript (`.json`, as `cuecard transcribe --json` writes it).
+    pub file: PathBuf,
+    /// A playbook TOML file (default: the built-in playbook for a generic B2B team).
+    #[arg(long)]
+    pub playbook: Option<PathBuf>,
+    #[command(flatten)]
+    pub speech: crate::cloud::EngineArgs,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TranscriptFile {
+    Transcript { segments: Vec<Segment> },
+    Segments(Vec<Segment>),
+}
+
+#[derive(Serialize)]
+struct Analysis {
+    file: PathBuf,
+    playbook: String,
+    playbook_version: u32,
+    segments: Vec<Segment>,
+    coach: Vec<CoachOutput>,
+    metrics: LiveMetrics,
+}
+
+fn read_transcript(path: &Path) -> Result<Vec<Segment>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let parsed: TranscriptFile = serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a transcript (line {}, column {}): {e}; expected `cuecard transcribe --json` output",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    Ok(match parsed {
+        TranscriptFile::Transcript { segments } | TranscriptFile::Segments(segments) => segments,
+    })
+}
+
+pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
+    let playbook = match &args.playbook {
+        Some(path) => Playbook::load(path)?,
+        None => Playbook::default_b2b(),
+    };
+    let is_json = args
+        .file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let mut segments = if is_json {
+        read_transcript(&args.file)?
+    } else {
+        let clip = audio_file::load(&args.file, ChannelLayout::Call)?;
+        let (selected, _, language) = crate::cloud::post_call_engine(&args.speech, models_dir)?;
+        selected.engine.transcribe(&clip, &language)?
+    };
+    if segments.is_empty() {
+        bail!("{}: no speech to analyse", args.file.display());
+    }
+    segments.sort_by_key(|s| (s.end_ms, s.start_ms));
+    let mut coach = LiveCoach::new(playbook.clone())?;
+    let mut shown = Vec::new();
+    for s in &segments {
+        shown.extend(coach.hear(Heard {
+            channel: s.channel,
+            text: &s.text,
+            start_ms: s.start_ms,
+            end_ms: s.end_ms,
+            is_final: true,
+        }));
+    }
+    if let Some(last) = segments.last() {
+        shown.extend(coach.tick(last.end_ms));
+    }
+    let analysis = Analysis {
+        file: args.file,
+        playbook: playbook.playbook.id.clone(),
+        playbook_version: playbook.playbook.version,
+        metrics: coach.metrics(),
+        segments,
+        coach: shown,
+    };
+    out.print(&analysis, |a| {
+        for o in &a.coach {
+            match o {
+                CoachOutput::Card(c) => println!(
+                    "[{}] card  {:<26} ({} said “{}”)",
+                    clock(c.at_ms),
+                    c.title,
+                    who(c.channel),
+                    c.trigger
+                ),
+                CoachOutput::Warning(w) => println!(
+                    "[{}] {:?}  {}: {}",
+                    clock(w.at_ms),
+                    w.severity,
+                    w.title,
+                    w.message
+                ),
+            }
+        }
+        let m = &a.metrics;
+        println!();
+        if let Some(r) = m.talk_ratio {
+            println!("talk ratio        rep {:.0}%", r * 100.0);
+        }
+        println!(
+            "longest monologue {:.1} s",
+            f64::from(m.longest_monologue_ms) / 1000.0
+        );
+        if let Some(p) = m.patience_ms {
+            println!("patience          {:.1} s", f64::from(p) / 1000.0);
+        }
+        println!("questions         {}", m.questions);
+        if let Some(w) = m.words_per_minute {
+            println!("pace              {w:.0} words/min");
+        }
+        println!("fillers           {}", m.fillers);
+        if let Some(s) = m.prospect_sentiment {
+            println!("prospect mood     {s:+.2} ({:?})", m.sentiment_trend);
+        }
+    })
+}
+
+fn who(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Rep => "rep",
+        Channel::FarEnd => "prospect",
+    }
+}
+
+/// `mm:ss`.
+fn clock(ms: u32) -> String {
+    format!("{:02}:{:02}", ms / 60_000, (ms / 1000) % 60)
+}
