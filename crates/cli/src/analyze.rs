@@ -1,15 +1,16 @@
 //! `cuecard analyze CALL_AUDIO|TRANSCRIPT.json`: what the coach would have shown on a
-//! call — the cards fired with their times, the talk-track warnings and the call's
-//! metrics. Audio goes through the post-call speech engine first (stereo: rep left,
+//! call — the cards fired with their times, the talk-track warnings, the call's
+//! metrics — and its scorecard. Audio goes through the post-call speech engine first (stereo: rep left,
 //! far end right); a transcript is `cuecard transcribe --json` output or a bare list
 //! of its segments.
 
 use crate::output::Output;
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use cuecard_coach::live::{CoachOutput, Heard, LiveCoach};
+use cuecard_coach::live::CoachOutput;
 use cuecard_coach::metrics::LiveMetrics;
 use cuecard_coach::playbook::Playbook;
+use cuecard_coach::scorecard::{Rubric, Said, Score, review};
 use cuecard_stt::audio_file::{self, ChannelLayout};
 use cuecard_stt::{Channel, Segment};
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,9 @@ pub struct AnalyzeArgs {
     /// A playbook TOML file (default: the built-in playbook for a generic B2B team).
     #[arg(long)]
     pub playbook: Option<PathBuf>,
+    /// A scoring rubric TOML file (default: the built-in rubric).
+    #[arg(long)]
+    pub rubric: Option<PathBuf>,
     #[command(flatten)]
     pub speech: crate::cloud::EngineArgs,
 }
@@ -42,6 +46,7 @@ struct Analysis {
     segments: Vec<Segment>,
     coach: Vec<CoachOutput>,
     metrics: LiveMetrics,
+    score: Score,
 }
 
 fn read_transcript(path: &Path) -> Result<Vec<Segment>> {
@@ -80,27 +85,28 @@ pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
         bail!("{}: no speech to analyse", args.file.display());
     }
     segments.sort_by_key(|s| (s.end_ms, s.start_ms));
-    let mut coach = LiveCoach::new(playbook.clone())?;
-    let mut shown = Vec::new();
-    for s in &segments {
-        shown.extend(coach.hear(Heard {
+    let rubric = match &args.rubric {
+        Some(path) => Rubric::load(path)?,
+        None => Rubric::default_rubric(),
+    };
+    let said: Vec<Said<'_>> = segments
+        .iter()
+        .map(|s| Said {
             channel: s.channel,
             text: &s.text,
             start_ms: s.start_ms,
             end_ms: s.end_ms,
-            is_final: true,
-        }));
-    }
-    if let Some(last) = segments.last() {
-        shown.extend(coach.tick(last.end_ms));
-    }
+        })
+        .collect();
+    let review = review(&playbook, &rubric, &said)?;
     let analysis = Analysis {
         file: args.file,
         playbook: playbook.playbook.id.clone(),
         playbook_version: playbook.playbook.version,
-        metrics: coach.metrics(),
+        coach: review.shown.into_iter().map(|(_, o)| o).collect(),
+        metrics: review.metrics,
+        score: review.score,
         segments,
-        coach: shown,
     };
     out.print(&analysis, |a| {
         for o in &a.coach {
@@ -140,6 +146,22 @@ pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
         println!("fillers           {}", m.fillers);
         if let Some(s) = m.prospect_sentiment {
             println!("prospect mood     {s:+.2} ({:?})", m.sentiment_trend);
+        }
+        let s = &a.score;
+        println!(
+            "\nscore {}/100 (rubric {} v{})",
+            s.total, s.rubric_id, s.rubric_version
+        );
+        for c in &s.categories {
+            println!("  {:<20} {:>3}", c.label, c.score);
+        }
+        for c in &s.checks {
+            println!(
+                "  {:>3.0}%  {}: {}",
+                c.credit * 100.0,
+                c.label,
+                c.explanation
+            );
         }
     })
 }

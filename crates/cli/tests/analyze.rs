@@ -65,6 +65,17 @@ fn a_transcript_gives_cards_warnings_and_metrics() {
         assert!(ids.contains(&expected.to_owned()), "{expected}: {ids:?}");
     }
     assert_eq!(json["metrics"]["questions"], 1);
+    // The forbidden claim costs the closing category; the scorecard explains it.
+    let score = &json["score"];
+    assert_eq!(score["rubric_id"], "default");
+    let claims = score["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == "no-forbidden-claims")
+        .expect("check");
+    assert_eq!(claims["credit"], 0.0);
+    assert_eq!(claims["evidence"], serde_json::json!([2]));
     assert_eq!(json["playbook"], "default-b2b");
 
     // Text output for people.
@@ -156,6 +167,10 @@ fn an_espeak_call_is_analysed_end_to_end_from_audio() {
     // The script's rep asks three questions; transcription may punctuate one more.
     let questions = m["questions"].as_u64().expect("questions");
     assert!((3..=4).contains(&questions), "{m}");
-    // Same audio, same cards.
-    assert_eq!(json["coach"], run()["coach"]);
+    let total = json["score"]["total"].as_u64().expect("total");
+    assert!((40..=95).contains(&total), "{}", json["score"]);
+    // Same audio, same cards and score.
+    let again = run();
+    assert_eq!(json["coach"], again["coach"]);
+    assert_eq!(json["score"], again["score"]);
 }

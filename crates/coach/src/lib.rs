@@ -13,6 +13,8 @@
 //! - [`metrics`]: talk ratio, monologues, patience, questions, pace and fillers, from
 //!   the finals; [`sentiment`]: the prospect's mood (VADER with a sales overlay) and its
 //!   trend.
+//! - [`scorecard`]: after the call, a 0–100 score from an editable, versioned rubric of
+//!   checks with partial credit, each linked to the utterances behind it.
 //!
 //! Deterministic: the same events give the same cards. Nothing here depends on how the
 //! transcript was made; the speech-to-text crate's events map onto [`live::Heard`].
@@ -21,6 +23,7 @@ pub mod live;
 pub mod matcher;
 pub mod metrics;
 pub mod playbook;
+pub mod scorecard;
 pub mod sentiment;
 pub mod text;
 
