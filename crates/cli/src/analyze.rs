@@ -139,7 +139,16 @@ pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
         if let Some(p) = m.patience_ms {
             println!("patience          {:.1} s", f64::from(p) / 1000.0);
         }
+        if let Some(p) = m.objection_patience_ms {
+            println!(
+                "after objections  {:.1} s before answering",
+                f64::from(p) / 1000.0
+            );
+        }
         println!("questions         {}", m.questions);
+        for c in &m.competitor_mentions {
+            println!("competitor        {} ×{}", c.competitor, c.count);
+        }
         if let Some(w) = m.words_per_minute {
             println!("pace              {w:.0} words/min");
         }

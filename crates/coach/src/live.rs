@@ -13,7 +13,7 @@
 //! replaying a transcript gives the same cards as the live call did.
 
 use crate::matcher::{Matcher, Target};
-use crate::metrics::{LiveMetrics, MetricsTracker};
+use crate::metrics::{CompetitorMention, LiveMetrics, MetricsTracker};
 use crate::playbook::{CardKind, Playbook, RuleKind, Severity, Speaker};
 use cuecard_core::Channel;
 use serde::Serialize;
@@ -85,6 +85,11 @@ pub struct LiveCoach {
     settled: Vec<bool>,
     now_ms: u32,
     metrics: MetricsTracker,
+    /// Competitor name → mentions (finals only).
+    mentions: Vec<CompetitorMention>,
+    /// When the last objection not yet answered ended.
+    objection_open_ms: Option<u32>,
+    objection_gaps: Vec<u32>,
 }
 
 fn speaks(speaker: Speaker, channel: Channel) -> bool {
@@ -107,6 +112,9 @@ impl LiveCoach {
             warned_in: HashSet::new(),
             now_ms: 0,
             metrics: MetricsTracker::default(),
+            mentions: Vec::new(),
+            objection_open_ms: None,
+            objection_gaps: Vec::new(),
         })
     }
 
@@ -120,6 +128,12 @@ impl LiveCoach {
         if heard.is_final {
             self.metrics
                 .final_heard(heard.channel, heard.text, heard.start_ms, heard.end_ms);
+            if heard.channel == Channel::Rep
+                && let Some(open) = self.objection_open_ms.take()
+                && heard.start_ms >= open
+            {
+                self.objection_gaps.push(heard.start_ms - open);
+            }
         }
         let hits = self.matcher.scan(heard.text);
         if hits.is_empty() {
@@ -134,6 +148,9 @@ impl LiveCoach {
             .collect();
         let mut cards = Vec::new();
         let mut seen = HashSet::new();
+        if heard.is_final {
+            self.count_mentions(&hits);
+        }
         for hit in &hits {
             match hit.target {
                 Target::Trigger(n) if !negated.contains(&n) && seen.insert(n) => {
@@ -148,6 +165,9 @@ impl LiveCoach {
                 }
                 _ => {}
             }
+        }
+        if heard.channel == Channel::FarEnd && cards.iter().any(|c| c.kind == CardKind::Objection) {
+            self.objection_open_ms = Some(heard.end_ms);
         }
         cards.sort_by_key(|c| std::cmp::Reverse(c.priority));
         out.extend(cards.into_iter().map(CoachOutput::Card));
@@ -223,9 +243,51 @@ impl LiveCoach {
         }
     }
 
+    /// Counts each competitor once per final in which any of its battlecard's triggers
+    /// is said (by either side), whether or not the card was cooling down.
+    fn count_mentions(&mut self, hits: &[crate::matcher::Hit]) {
+        let mut seen = HashSet::new();
+        for hit in hits {
+            let Target::Trigger(n) = hit.target else {
+                continue;
+            };
+            let card = &self.playbook.cards[n];
+            let Some(name) = card
+                .competitor
+                .as_deref()
+                .filter(|_| card.kind == CardKind::Competitor)
+            else {
+                continue;
+            };
+            if !seen.insert(name.to_owned()) {
+                continue;
+            }
+            match self.mentions.iter_mut().find(|m| m.competitor == name) {
+                Some(m) => m.count += 1,
+                None => self.mentions.push(CompetitorMention {
+                    competitor: name.to_owned(),
+                    count: 1,
+                }),
+            }
+        }
+    }
+
     /// The conversation's metrics so far (from the finals heard).
     pub fn metrics(&self) -> LiveMetrics {
-        self.metrics.snapshot()
+        let mut m = self.metrics.snapshot();
+        let mut mentions = self.mentions.clone();
+        mentions.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.competitor.cmp(&b.competitor))
+        });
+        m.competitor_mentions = mentions;
+        if !self.objection_gaps.is_empty() {
+            let mut gaps = self.objection_gaps.clone();
+            gaps.sort_unstable();
+            m.objection_patience_ms = Some(gaps[gaps.len() / 2]);
+        }
+        m
     }
 
     /// Moves the call clock to `now_ms` (call time): required disclosures whose deadline

@@ -77,6 +77,17 @@ pub struct LiveMetrics {
     /// The prospect's smoothed sentiment, −1…+1.
     pub prospect_sentiment: Option<f32>,
     pub sentiment_trend: Trend,
+    /// Median gap between the prospect raising an objection and the rep answering, ms.
+    pub objection_patience_ms: Option<u32>,
+    /// Competitors named in the call (battlecard triggers), most mentioned first.
+    pub competitor_mentions: Vec<CompetitorMention>,
+}
+
+/// How often a competitor came up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, specta::Type)]
+pub struct CompetitorMention {
+    pub competitor: String,
+    pub count: u32,
 }
 
 /// Running state behind [`LiveMetrics`].

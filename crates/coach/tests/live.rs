@@ -166,6 +166,42 @@ fn a_partial_fires_once_and_its_final_does_not_repeat_it_and_cooldowns_hold() {
 }
 
 #[test]
+fn competitor_mentions_and_patience_after_objections_are_measured() {
+    let mut coach = LiveCoach::new(Playbook::default_b2b()).unwrap();
+    coach.hear(heard(
+        Channel::FarEnd,
+        "We use Acme today, and it's too expensive.",
+        0,
+        4000,
+        true,
+    ));
+    // The rep answers 1.5 s after the objection.
+    coach.hear(heard(
+        Channel::Rep,
+        "Understood. What does Acme cost you per seat?",
+        5500,
+        8000,
+        true,
+    ));
+    // The battlecard is cooling down, but the mentions still count, once per utterance.
+    coach.hear(heard(
+        Channel::FarEnd,
+        "Acme, Acme Dialer, about twenty dollars. Plus a spreadsheet.",
+        9000,
+        12000,
+        true,
+    ));
+    let m = coach.metrics();
+    assert_eq!(m.objection_patience_ms, Some(1500));
+    let mentions: Vec<(&str, u32)> = m
+        .competitor_mentions
+        .iter()
+        .map(|c| (c.competitor.as_str(), c.count))
+        .collect();
+    assert_eq!(mentions, [("Acme Dialer", 3), ("Spreadsheets", 1)]);
+}
+
+#[test]
 fn cards_fired_together_come_out_by_priority() {
     let mut coach = LiveCoach::new(Playbook::default_b2b()).unwrap();
     let out = coach.hear(heard(
