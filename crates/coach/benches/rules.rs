@@ -46,7 +46,7 @@ fn big_playbook(n: usize) -> Playbook {
         "budget",
         "timeline",
     ];
-    let mut toml = Playbook::default_b2b().to_toml();
+    let mut toml = Playbook::default_b2b().to_toml().expect("export");
     let have = Playbook::default_b2b().cards.len();
     for i in have..n {
         let w = |k: usize| words[(i * 7 + k * 13) % words.len()];

@@ -211,26 +211,21 @@ pub enum PlaybookError {
 impl Playbook {
     /// Reads and validates a playbook file.
     pub fn load(path: &Path) -> Result<Self, PlaybookError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PlaybookError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::parse(&text, path)
+        let playbook: Playbook = read_toml(path)?;
+        playbook.validate(path)?;
+        Ok(playbook)
     }
 
     /// Parses and validates playbook TOML; `path` is only for messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, PlaybookError> {
-        let playbook: Playbook = toml::from_str(text).map_err(|e| PlaybookError::Syntax {
-            path: path.to_owned(),
-            message: e.to_string().trim_end().replace('\n', " "),
-        })?;
+        let playbook: Playbook = parse_toml(text, path)?;
         playbook.validate(path)?;
         Ok(playbook)
     }
 
     /// The playbook as TOML (what export writes and load reads back).
-    pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_default()
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string_pretty(self)
     }
 
     /// The default playbook for a generic B2B team, from `assets/playbooks/`.
@@ -352,6 +347,26 @@ impl Playbook {
     pub fn card(&self, id: &str) -> Option<&Card> {
         self.cards.iter().find(|c| c.id == id)
     }
+}
+
+/// Parses TOML into `T`; a syntax or shape error names `path` (only used in messages).
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, PlaybookError> {
+    toml::from_str(text).map_err(|e| PlaybookError::Syntax {
+        path: path.to_owned(),
+        message: e.to_string().trim_end().replace('\n', " "),
+    })
+}
+
+/// Reads and parses a TOML file into `T`.
+pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, PlaybookError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PlaybookError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_toml(&text, path)
 }
 
 fn check_phrases(phrases: &[String], required: bool) -> Result<(), String> {

@@ -10,7 +10,7 @@
 
 use crate::live::{CoachOutput, Heard, LiveCoach};
 use crate::metrics::{LiveMetrics, count_questions};
-use crate::playbook::{CardKind, Playbook, PlaybookError, RuleKind};
+use crate::playbook::{CardKind, Playbook, PlaybookError, RuleKind, parse_toml, read_toml};
 use cuecard_core::Channel;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -80,21 +80,18 @@ pub struct Rubric {
 }
 
 impl Rubric {
+    /// Parses and validates rubric TOML; `path` is only for messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, PlaybookError> {
-        let rubric: Rubric = toml::from_str(text).map_err(|e| PlaybookError::Syntax {
-            path: path.to_owned(),
-            message: e.to_string().trim_end().replace('\n', " "),
-        })?;
+        let rubric: Rubric = parse_toml(text, path)?;
         rubric.validate(path)?;
         Ok(rubric)
     }
 
+    /// Reads and validates a rubric file.
     pub fn load(path: &Path) -> Result<Self, PlaybookError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PlaybookError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::parse(&text, path)
+        let rubric: Rubric = read_toml(path)?;
+        rubric.validate(path)?;
+        Ok(rubric)
     }
 
     pub fn default_rubric() -> Self {

@@ -394,6 +394,6 @@ fn a_playbook_exports_and_reads_back_unchanged() {
     let playbook = Playbook::default_b2b();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("export.toml");
-    std::fs::write(&path, playbook.to_toml()).unwrap();
+    std::fs::write(&path, playbook.to_toml().unwrap()).unwrap();
     assert_eq!(Playbook::load(&path).unwrap(), playbook);
 }
