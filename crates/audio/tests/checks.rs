@@ -45,8 +45,16 @@ fn the_meter_reports_about_ten_times_a_second_and_hears_speech() {
 fn the_mic_test_judges_speech_and_silence() {
     let pulse = PulseServer::start();
     let line = speech("Hi, this is my microphone test for Cuecard.", SPEECH_RATE);
+    // The recording starts first and the speech a moment later, as a person would
+    // speak after pressing the button: played first, its start could fall before the
+    // capture opens (a race that failed CI once).
+    let recording = std::thread::spawn(|| mic_test(None, 3.5));
+    std::thread::sleep(std::time::Duration::from_millis(400));
     let mut player = pulse.play("mic_feed", &line);
-    let result = mic_test(None, 3.5).expect("mic test");
+    let result = recording
+        .join()
+        .expect("mic test thread")
+        .expect("mic test");
     let _ = player.wait();
     assert_eq!(result.verdict, MicVerdict::Good, "{result:?}");
     assert!(result.speech_ms > 1000, "{result:?}");
