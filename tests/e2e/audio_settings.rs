@@ -62,13 +62,13 @@ async fn audio_settings_meter_mic_test_and_echo_test() -> Result<()> {
         save_screenshot(&xvfb, "audio-settings.png")?;
         let _ = player.wait();
 
-        // The mic test, with the rep talking.
-        let mut player = pulse.play("mic_feed", &line);
+        // The mic test, with the rep talking once it has started listening.
         client
             .find(Locator::Css("[data-testid=audio-mic-test]"))
             .await?
             .click()
             .await?;
+        let mut player = pulse.play("mic_feed", &line);
         wait_until(&client, "the mic test has a verdict", async |c: &Client| {
             Ok(!text_of(c, "[data-testid=audio-mic-result]")
                 .await?

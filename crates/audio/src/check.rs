@@ -5,6 +5,7 @@
 
 use crate::SPEECH_RATE;
 use crate::aec::{EchoCanceller, EchoConfig, erle_db};
+use crate::align::best_correlation;
 use crate::capture::CaptureEvent;
 use crate::dual::{DualCapture, DualOptions, POLL_INTERVAL};
 use crate::error::{AudioError, Result};
@@ -257,39 +258,68 @@ pub fn echo_test(mic: Option<String>, output: Option<String>) -> Result<EchoTest
     far.clear();
     playback.write(&clip)?;
     playback.end_of_stream()?;
-    let listen = Duration::from_secs_f64(clip.len() as f64 / f64::from(SPEECH_RATE) + 0.7);
-    let start = Instant::now();
-    while start.elapsed() < listen {
+    // Listen until the clip has left the output and its echo has died away. A device
+    // slow to start (a busy machine, a Bluetooth headset) delays the clip, so the end is
+    // when the queue has drained, not a fixed time after writing it.
+    let clip_len = Duration::from_secs_f64(clip.len() as f64 / f64::from(SPEECH_RATE));
+    let give_up = Instant::now() + clip_len + ECHO_START_LIMIT;
+    let mut drained: Option<Instant> = None;
+    loop {
         std::thread::sleep(POLL_INTERVAL);
         dual.poll(&mut heard, &mut far)?;
         far.clear();
+        let now = Instant::now();
+        if drained.is_none() && playback.queued_ms() == 0 {
+            drained = Some(now);
+        }
+        if drained.is_some_and(|at| now >= at + ECHO_TAIL) || now >= give_up {
+            break;
+        }
     }
     Ok(measure_echo(name, &clip, &heard))
 }
 
+/// How long after the clip drains the echo test keeps listening (device buffers, the
+/// room's reverberation).
+const ECHO_TAIL: Duration = Duration::from_millis(700);
+
+/// How late the output may start the clip before the echo test stops waiting for it.
+const ECHO_START_LIMIT: Duration = Duration::from_secs(4);
+
+/// How far behind the reference the canceller is fed the mic: AEC3 expects the echo to
+/// come some milliseconds after the far end it hears, as on a real device.
+const AEC_LEAD_MS: usize = 20;
+
 fn measure_echo(mic: String, clip: &[f32], heard: &[f32]) -> EchoTestResult {
     let energy =
         |x: &[f32]| x.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / x.len().max(1) as f64;
-    let echo_return_db = (10.0 * (energy(heard) / energy(clip).max(1e-20)).log10()) as f32;
+    // Where the clip came back: the output may have started it late.
+    let max_lag = heard.len().saturating_sub(clip.len() / 2);
+    let (_, lag) = best_correlation(clip, heard, max_lag);
+    let echo = &heard[lag.min(heard.len())..(lag + clip.len()).min(heard.len())];
+    let echo_return_db = (10.0 * (energy(echo) / energy(clip).max(1e-20)).log10()) as f32;
     // Below −50 dB relative to what played, there is nothing worth cancelling.
     let echo_heard = echo_return_db > -50.0;
     let erle = if echo_heard {
-        // The reference is what was played; the mic heard it some time later. Feed them
-        // in step from the start; AEC3 finds the delay itself.
+        // Feed the canceller the clip as its far end, a little ahead of where the mic
+        // heard it, as a call would; it finds the remaining delay itself.
+        let lead = AEC_LEAD_MS * SPEECH_RATE as usize / 1000;
+        let start = lag.saturating_sub(lead);
+        let near = &heard[start..];
         let mut aec = EchoCanceller::new(SPEECH_RATE, EchoConfig::default()).ok();
         aec.as_mut().map(|aec| {
-            let mut cleaned = Vec::with_capacity(heard.len());
             let step = SPEECH_RATE as usize / 100;
             let silence = vec![0.0f32; step];
-            for (i, m) in heard.chunks(step).enumerate() {
+            let to = near.len().min(lag - start + clip.len());
+            let mut cleaned = Vec::with_capacity(near.len());
+            for (i, m) in near.chunks(step).enumerate() {
                 let r = clip.get(i * step..(i + 1) * step).unwrap_or(&silence);
                 let _ = aec.render(r);
                 let _ = aec.process(m, &mut cleaned);
             }
-            // Converged: the second half.
-            let from = heard.len().min(cleaned.len()) / 2;
-            let to = heard.len().min(cleaned.len());
-            erle_db(&heard[from..to], &cleaned[from..to]) as f32
+            // Over the whole echo, convergence included.
+            let to = to.min(cleaned.len());
+            erle_db(&near[..to], &cleaned[..to]) as f32
         })
     } else {
         None
@@ -354,5 +384,19 @@ mod tests {
         let clip = decode_clip(ECHO_TEST_CLIP).expect("clip");
         let result = measure_echo("m".into(), &clip, &vec![0.0; clip.len()]);
         assert!(!result.echo_heard && result.erle_db.is_none());
+    }
+
+    #[test]
+    fn a_late_echo_is_found_and_cancelled() {
+        // The output started the clip 1.5 s late; the room returns it 12 dB down.
+        let clip = decode_clip(ECHO_TEST_CLIP).expect("clip");
+        let mut heard = vec![0.0; SPEECH_RATE as usize * 3 / 2];
+        heard.extend(clip.iter().map(|s| s * 0.25));
+        heard.extend(vec![0.0; SPEECH_RATE as usize / 2]);
+        let result = measure_echo("m".into(), &clip, &heard);
+        assert!(result.echo_heard);
+        assert!((result.echo_return_db + 12.0).abs() < 0.5, "{result:?}");
+        let erle = result.erle_db.expect("cancelled");
+        assert!(erle > 25.0, "{result:?}");
     }
 }

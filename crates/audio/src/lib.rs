@@ -14,6 +14,7 @@
 //! (fed in by the phone) or from the system's output loopback ([`loopback`]).
 
 pub mod aec;
+pub mod align;
 pub mod capture;
 pub mod check;
 pub mod device;

@@ -112,6 +112,14 @@ impl PulseServer {
 pub struct Playing(Option<Child>);
 
 impl Playing {
+    /// True once the clip has finished playing (or `paplay` has exited).
+    pub fn finished(&mut self) -> bool {
+        match self.0.as_mut() {
+            Some(child) => !matches!(child.try_wait(), Ok(None)),
+            None => true,
+        }
+    }
+
     /// Waits for the clip to finish.
     pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
         match self.0.take() {
