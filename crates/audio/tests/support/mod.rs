@@ -6,6 +6,7 @@ pub fn silence(rate: u32, ms: u32) -> Vec<f32> {
     vec![0.0; (rate as usize * ms as usize) / 1000]
 }
 
+#[allow(unused_imports)]
 pub use cuecard_audio::align::best_correlation;
 
 /// A deterministic pseudo-random generator for test signals.
