@@ -14,6 +14,10 @@ mod models;
 mod output;
 mod transcribe;
 
+/// The desktop app's allocator (see `src-tauri/src/main.rs`), so commands run as fast.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -11,6 +11,10 @@ use cuecard_store::Store;
 use std::fmt::Write as _;
 use std::time::Instant;
 
+/// The allocator the app and the CLI use (see their `main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROWS: usize = 100_000;
 
 /// A CSV like a real export: several phone spellings, quoted commas, some duplicates

@@ -13,9 +13,10 @@ use crate::phone::{self, PhoneError};
 use crate::table::{Table, TableError, read_table};
 use crate::timezone;
 use cuecard_core::{ContactFields, ContactId, DealStage, Email, Money, Phone, is_plausible_email};
-use cuecard_store::{Provenance, Store, StoreError, Writer};
+use cuecard_store::{NewContact, Provenance, Store, StoreError, Writer};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::Instant;
 
 /// How to read and map a file.
@@ -195,7 +196,7 @@ fn unwrap_store(error: ImportError) -> StoreError {
 struct Prepared {
     table: Table,
     mapping: Vec<ColumnMapping>,
-    region: phonenumber::country::Id,
+    region: phone::Region,
     currency: String,
     file_name: String,
 }
@@ -270,28 +271,41 @@ impl Prepared {
             committed: false,
             elapsed_ms: 0,
         };
+        let dnc = w.dnc_numbers()?;
         let mut state = RunState {
-            dnc: w.dnc_numbers()?,
             keys: w.contact_key_index()?,
-            first_row_of: HashMap::new(),
+            first_row_of: FxHashMap::default(),
+            pending: Vec::with_capacity(PENDING),
             report,
             detail_rows,
         };
 
-        // Rows are built (parsed, normalised, validated: pure CPU) on a second thread while
-        // this one writes the previous ones: the two halves overlap instead of adding up.
+        // Rows are built on a second thread while this one writes the previous ones:
+        // parsing, normalising, the do-not-call scrub and everything a new contact's
+        // insert needs that is not the database (its row's values, search text, outbox
+        // body). The writer only dedupes and inserts, new contacts in batches. Rows
+        // travel in batches too, so the threads rarely wait on each other.
+        const BATCH: usize = 256;
         std::thread::scope(|scope| {
-            let (sender, receiver) = std::sync::mpsc::sync_channel::<(u64, Built)>(1024);
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(u64, Built)>>(8);
+            let dnc = &dnc;
             scope.spawn(move || {
-                for (row, cells) in &self.table.rows {
-                    if sender.send((*row, self.build(cells))).is_err() {
+                for rows in self.table.rows.chunks(BATCH) {
+                    let built = rows
+                        .iter()
+                        .map(|(row, cells)| (*row, self.build_row(*row, cells, dnc)))
+                        .collect();
+                    if sender.send(built).is_err() {
                         return; // the writer stopped on an error
                     }
                 }
             });
-            for (row, built) in receiver {
-                self.write_row(w, &mut state, row, built)?;
+            for batch in receiver {
+                for (row, built) in batch {
+                    self.write_row(w, &mut state, row, built)?;
+                }
             }
+            state.flush(w)?;
             Ok::<_, ImportError>(())
         })?;
         Ok(state.report)
@@ -305,10 +319,13 @@ impl Prepared {
         row: u64,
         built: Built,
     ) -> Result<(), ImportError> {
+        if matches!(&built, Built::Contact(_)) && state.pending.len() >= PENDING {
+            state.flush(w)?;
+        }
         let RunState {
-            dnc,
             keys,
             first_row_of,
+            pending,
             report,
             detail_rows,
         } = state;
@@ -327,47 +344,43 @@ impl Prepared {
                     });
                     (RowOutcome::Failed { reason }, None)
                 }
-                Built::Contact(fields) => {
-                    let mut fields = *fields;
-                    if let Some(listed) = fields.phones.iter().find(|p| dnc.contains(&p.e164)) {
-                        if !fields.do_not_call {
-                            report.dnc_flagged += 1;
-                            report.notes.push(RowIssue {
-                                row,
-                                message: format!(
-                                    "{} is on the do-not-call list: imported as do-not-call",
-                                    listed.e164
-                                ),
-                            });
-                        }
-                        fields.do_not_call = true;
+                Built::Contact(built) => {
+                    let BuiltContact {
+                        fields,
+                        newly_dnc,
+                        keys: row_keys,
+                        insert,
+                    } = *built;
+                    if let Some(listed) = newly_dnc {
+                        report.dnc_flagged += 1;
+                        report.notes.push(RowIssue {
+                            row,
+                            message: format!(
+                                "{listed} is on the do-not-call list: imported as do-not-call"
+                            ),
+                        });
                     }
-                    let existing = fields
-                        .phones
-                        .iter()
-                        .find_map(|p| keys.get(&key("phone", &p.e164)))
-                        .or_else(|| {
-                            fields
-                                .emails
-                                .iter()
-                                .find_map(|e| keys.get(&key("email", &e.address)))
-                        })
-                        .copied();
-                    let provenance = Provenance::Import {
+                    // Phones first, then e-mails: the first key already known decides.
+                    let existing = row_keys.iter().find_map(|k| keys.get(k)).copied();
+                    if existing.is_some() && !pending.is_empty() {
+                        // The merge reads the contact, which may still be pending.
+                        w.insert_contacts(std::mem::take(pending))?;
+                    }
+                    let provenance = || Provenance::Import {
                         file: self.file_name.clone(),
                         row,
                     };
                     let outcome = match existing {
-                        None => match w.create_contact(fields.clone(), &provenance) {
-                            Ok(contact) => {
-                                for k in contact_keys(&contact.fields) {
-                                    keys.insert(k, contact.id);
+                        None => match insert {
+                            Ok(new) => {
+                                let contact_id = new.id();
+                                pending.push(new);
+                                for k in row_keys {
+                                    keys.insert(k, contact_id);
                                 }
-                                first_row_of.insert(contact.id, row);
+                                first_row_of.insert(contact_id, row);
                                 report.created += 1;
-                                RowOutcome::Created {
-                                    contact_id: contact.id,
-                                }
+                                RowOutcome::Created { contact_id }
                             }
                             Err(StoreError::Invalid(reason)) => {
                                 report.failed += 1;
@@ -405,7 +418,7 @@ impl Prepared {
                                     first_row,
                                 }
                             } else {
-                                let updated = w.update_contact(id, merged, &provenance)?;
+                                let updated = w.update_contact(id, merged, &provenance())?;
                                 for k in contact_keys(&updated.fields) {
                                     keys.insert(k, id);
                                 }
@@ -435,21 +448,50 @@ impl Prepared {
         Ok(())
     }
 
-    /// Turns one row into contact fields, or says why it cannot be.
-    fn build(&self, cells: &[String]) -> Built {
+    /// Builds a row and readies it for the writer: the do-not-call scrub, its lookup
+    /// keys, and the new contact's insert in case it is not a duplicate.
+    fn build_row(&self, row: u64, cells: &[String], dnc: &HashSet<String>) -> Built {
+        let mut fields = match self.build(cells) {
+            Ok(Some(fields)) => fields,
+            Ok(None) => return Built::Blank,
+            Err(reason) => return Built::Failed(reason),
+        };
+        let mut newly_dnc = None;
+        if let Some(listed) = fields.phones.iter().find(|p| dnc.contains(&p.e164)) {
+            if !fields.do_not_call {
+                newly_dnc = Some(listed.e164.clone());
+            }
+            fields.do_not_call = true;
+        }
+        let keys = contact_keys(&fields).collect();
+        let provenance = Provenance::Import {
+            file: self.file_name.clone(),
+            row,
+        };
+        let insert = NewContact::prepare(fields.clone(), &provenance);
+        Built::Contact(Box::new(BuiltContact {
+            fields,
+            newly_dnc,
+            keys,
+            insert,
+        }))
+    }
+
+    /// Turns one row into contact fields (`None` for a blank row), or says why it cannot.
+    fn build(&self, cells: &[String]) -> Result<Option<ContactFields>, String> {
         let cell = |m: &ColumnMapping| cells.get(m.column as usize).map(|s| s.trim()).unwrap_or("");
         if self
             .mapping
             .iter()
             .all(|m| matches!(m.target, FieldTarget::Ignore) || cell(m).is_empty())
         {
-            return Built::Blank;
+            return Ok(None);
         }
         let mut fields = ContactFields::default();
         let (mut first, mut last) = (String::new(), String::new());
         let mut value: Option<&str> = None;
         let mut currency: Option<String> = None;
-        let mut first_region: Option<phonenumber::country::Id> = None;
+        let mut first_region: Option<phone::Region> = None;
         for m in &self.mapping {
             let text = cell(m);
             if text.is_empty() {
@@ -475,7 +517,7 @@ impl Prepared {
                                 });
                             }
                             Err(_) => {
-                                return Built::Failed(format!(
+                                return Err(format!(
                                     "invalid phone number {raw:?} in column {column:?}"
                                 ));
                             }
@@ -490,7 +532,7 @@ impl Prepared {
                     {
                         let address = raw.trim_start_matches("mailto:").to_lowercase();
                         if !is_plausible_email(&address) {
-                            return Built::Failed(format!(
+                            return Err(format!(
                                 "invalid e-mail address {raw:?} in column {column:?}"
                             ));
                         }
@@ -508,13 +550,13 @@ impl Prepared {
                 ),
                 FieldTarget::DealStage => match text.parse::<DealStage>() {
                     Ok(stage) => fields.deal_stage = stage,
-                    Err(e) => return Built::Failed(format!("{e} (column {column:?})")),
+                    Err(e) => return Err(format!("{e} (column {column:?})")),
                 },
                 FieldTarget::DealValue => value = Some(text),
                 FieldTarget::Currency => currency = Some(text.to_ascii_uppercase()),
                 FieldTarget::TimeZone => {
                     if !timezone::is_known_zone(text) {
-                        return Built::Failed(format!(
+                        return Err(format!(
                             "unknown time zone {text:?} in column {column:?}: use an IANA name such as Asia/Kolkata"
                         ));
                     }
@@ -523,9 +565,7 @@ impl Prepared {
                 FieldTarget::Owner => fields.owner = Some(text.to_owned()),
                 FieldTarget::DoNotCall | FieldTarget::DoNotEmail => {
                     let Some(flag) = parse_flag(text) else {
-                        return Built::Failed(format!(
-                            "{text:?} in column {column:?} is not yes/no"
-                        ));
+                        return Err(format!("{text:?} in column {column:?} is not yes/no"));
                     };
                     if m.target == FieldTarget::DoNotCall {
                         fields.do_not_call = flag;
@@ -545,38 +585,63 @@ impl Prepared {
         if let Some(text) = value {
             match parse_money(text, currency.as_deref(), &self.currency) {
                 Some(money) => fields.deal_value = Some(money),
-                None => return Built::Failed(format!("deal value {text:?} is not an amount")),
+                None => return Err(format!("deal value {text:?} is not an amount")),
             }
         }
         if fields.phones.is_empty() && fields.emails.is_empty() {
-            return Built::Failed("no phone number or e-mail address".to_owned());
+            return Err("no phone number or e-mail address".to_owned());
         }
         if fields.time_zone.is_none() {
-            fields.time_zone = first_region.and_then(|r| timezone::zone_for_region(r.as_ref()));
+            fields.time_zone = first_region.and_then(|r| timezone::zone_for_region(&r.to_string()));
         }
-        match fields.normalized() {
-            Ok(fields) => Built::Contact(Box::new(fields)),
-            Err(e) => Built::Failed(e.to_string()),
-        }
+        fields.normalized().map(Some).map_err(|e| e.to_string())
     }
 }
 
 /// What an import run carries from row to row.
 struct RunState {
-    /// Numbers on the do-not-call list.
-    dnc: std::collections::HashSet<String>,
-    /// Phone and e-mail keys of live contacts, including those this run created.
-    keys: HashMap<(String, String), ContactId>,
+    /// Phone and e-mail keys of live contacts, including those this run created. Hashed
+    /// with FxHash: a bulk import looks up and inserts hundreds of thousands of keys, and
+    /// SipHash's resistance to flooding buys nothing for the user's own file.
+    keys: FxHashMap<(String, String), ContactId>,
     /// The row each contact created by this run came from.
-    first_row_of: HashMap<ContactId, u64>,
+    first_row_of: FxHashMap<ContactId, u64>,
+    /// New contacts not yet inserted: they go in together (see [`PENDING`]).
+    pending: Vec<NewContact>,
     report: ImportReport,
     detail_rows: usize,
+}
+
+/// How many new contacts are inserted together: one multi-row statement per table does
+/// the work of dozens of single-row ones.
+const PENDING: usize = 256;
+
+impl RunState {
+    /// Inserts the pending new contacts.
+    fn flush(&mut self, w: &mut Writer<'_>) -> Result<(), StoreError> {
+        if !self.pending.is_empty() {
+            w.insert_contacts(std::mem::take(&mut self.pending))?;
+        }
+        Ok(())
+    }
 }
 
 enum Built {
     Blank,
     Failed(String),
-    Contact(Box<ContactFields>),
+    Contact(Box<BuiltContact>),
+}
+
+/// A row that makes a contact, readied on the builder thread.
+struct BuiltContact {
+    /// The fields as read (do-not-call set when the scrub found a listed number).
+    fields: ContactFields,
+    /// The listed number, when the scrub (not the row itself) made the contact DNC.
+    newly_dnc: Option<String>,
+    /// Phone and e-mail lookup keys, phones first: how duplicates are found.
+    keys: Vec<(String, String)>,
+    /// The insert, should the row turn out not to be a duplicate.
+    insert: Result<NewContact, StoreError>,
 }
 
 fn key(kind: &str, value: &str) -> (String, String) {

@@ -8,7 +8,8 @@ use crate::search::fts_query;
 use crate::sql;
 use crate::{Store, Writer};
 use cuecard_core::{
-    Contact, ContactFields, ContactId, DealStage, Email, Money, Phone, TimelineKind,
+    Contact, ContactFields, ContactId, DealStage, Email, Money, MutationId, Phone, TimelineEventId,
+    TimelineKind,
 };
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, Transaction};
@@ -74,6 +75,67 @@ pub struct TagCount {
     pub count: u32,
 }
 
+/// A new contact validated and serialised ahead of its insert: everything about the
+/// insert that needs no database (the row's values, lookup keys, search text, the
+/// outbox entry's body, the timeline line). A bulk import prepares these on a second
+/// thread while the writer inserts the previous ones; [`Writer::create_contact`] is
+/// prepare-then-insert.
+#[derive(Debug)]
+pub struct NewContact {
+    contact: Contact,
+    row: ContactRow,
+    keys: Vec<(&'static str, String)>,
+    search: SearchText,
+    /// The fields as a JSON object; the insert adds `created_at` for the outbox.
+    fields_json: String,
+    timeline: (TimelineKind, String),
+}
+
+impl NewContact {
+    /// Validates and normalises `fields` and serialises them; fails as
+    /// [`Writer::create_contact`] would on bad fields.
+    pub fn prepare(fields: ContactFields, provenance: &Provenance) -> Result<NewContact> {
+        let fields = fields.normalized()?;
+        let contact = Contact {
+            id: ContactId::new(),
+            fields,
+            // Stamped with the transaction's time on insert.
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+            deleted_at: None,
+        };
+        let row = ContactRow::from(&contact)?;
+        let keys = keys_of(&contact.fields).collect();
+        let search = SearchText::of(&contact.fields);
+        let fields_json = sql::to_json(&contact.fields)?;
+        let timeline = match provenance {
+            Provenance::Manual => (TimelineKind::Created, "Contact created".to_owned()),
+            Provenance::Import { file, row } => (
+                TimelineKind::Imported,
+                format!("Imported from {file} (row {row})"),
+            ),
+        };
+        Ok(NewContact {
+            contact,
+            row,
+            keys,
+            search,
+            fields_json,
+            timeline,
+        })
+    }
+
+    /// The contact's id (assigned when prepared).
+    pub fn id(&self) -> ContactId {
+        self.contact.id
+    }
+
+    /// The validated, normalised fields that will be stored.
+    pub fn fields(&self) -> &ContactFields {
+        &self.contact.fields
+    }
+}
+
 impl Writer<'_> {
     /// Creates a contact.
     pub fn create_contact(
@@ -81,48 +143,119 @@ impl Writer<'_> {
         fields: ContactFields,
         provenance: &Provenance,
     ) -> Result<Contact> {
-        let fields = fields.normalized()?;
-        let contact = Contact {
-            id: ContactId::new(),
-            fields,
-            created_at: self.now,
-            updated_at: self.now,
-            deleted_at: None,
-        };
-        let row = ContactRow::from(&contact)?;
-        let rowid = {
-            let mut stmt = self.tx.prepare_cached(
-                "INSERT INTO contacts (id, name, company, title, phones, emails, tags, deal_stage,
-                    deal_value, deal_currency, custom_fields, time_zone, do_not_call, do_not_email,
-                    owner, created_at, updated_at, deleted_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, NULL)",
-            )?;
-            stmt.execute(row.params())?;
-            self.tx.last_insert_rowid()
-        };
-        write_keys(&self.tx, &contact)?;
-        index_contact(&self.tx, rowid, &contact.fields, false)?;
-        #[derive(Serialize)]
-        struct Inserted<'a> {
-            #[serde(flatten)]
-            fields: &'a ContactFields,
-            created_at: &'a str,
+        let new = NewContact::prepare(fields, provenance)?;
+        self.insert_contact(new)
+    }
+
+    /// Inserts a prepared contact with its lookup keys, search row, outbox entry and
+    /// timeline event, stamped with this transaction's time.
+    pub fn insert_contact(&mut self, new: NewContact) -> Result<Contact> {
+        let mut inserted = self.insert_contacts(vec![new])?;
+        inserted
+            .pop()
+            .ok_or_else(|| StoreError::decode("insert", "no contact inserted"))
+    }
+
+    /// Inserts prepared contacts as [`Writer::insert_contact`] does, each table's rows
+    /// in multi-row statements: a bulk import's inserts cost a fraction of one-by-one.
+    pub fn insert_contacts(&mut self, batch: Vec<NewContact>) -> Result<Vec<Contact>> {
+        let now = sql::ts(&self.now);
+        // Rowids are given, not left to SQLite, so the search rows can name them; the
+        // writer holds the only write transaction, so max + 1 is free.
+        let first_rowid: i64 = self.tx.query_row(
+            "SELECT coalesce(max(rowid), 0) + 1 FROM contacts",
+            [],
+            |row| row.get(0),
+        )?;
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut contacts = Vec::with_capacity(batch.len());
+        let mut outbox = Vec::with_capacity(batch.len());
+        for (rowid, new) in (first_rowid..).zip(batch) {
+            let NewContact {
+                mut contact,
+                mut row,
+                keys,
+                search,
+                fields_json,
+                timeline,
+            } = new;
+            contact.created_at = self.now;
+            contact.updated_at = self.now;
+            row.rowid = rowid;
+            row.created_at.clone_from(&now);
+            row.updated_at.clone_from(&now);
+            outbox.push(Mutation {
+                mutation_id: MutationId::new().to_string(),
+                row_id: row.id.clone(),
+                changed: with_member(&fields_json, "created_at", &now)?,
+                hlc: self.next_hlc().to_string(),
+            });
+            let (kind, summary) = timeline;
+            let event_id = TimelineEventId::new().to_string();
+            rows.push((row, keys, search, kind.as_str(), summary, event_id));
+            contacts.push(contact);
         }
-        let changed = sql::to_json(&Inserted {
-            fields: &contact.fields,
-            created_at: &row.created_at,
-        })?;
-        let id = row.id;
-        self.record_json("contacts", &id, OutboxOp::Insert, &changed)?;
-        let (kind, summary) = match provenance {
-            Provenance::Manual => (TimelineKind::Created, "Contact created".to_owned()),
-            Provenance::Import { file, row } => (
-                TimelineKind::Imported,
-                format!("Imported from {file} (row {row})"),
-            ),
-        };
-        self.add_timeline(contact.id, kind, None, &summary)?;
-        Ok(contact)
+        let insert_op = sql::enum_name(&OutboxOp::Insert)?;
+
+        let mut params: Vec<&dyn ToSql> = Vec::new();
+        for (row, ..) in &rows {
+            params.push(&row.rowid);
+            params.extend(row.params());
+        }
+        insert_rows(&self.tx, CONTACT_INSERT, 18, &params)?;
+
+        params.clear();
+        for (row, keys, ..) in &rows {
+            for (kind, value) in keys {
+                params.extend([kind as &dyn ToSql, value, &row.id]);
+            }
+        }
+        insert_rows(&self.tx, KEYS_INSERT, 3, &params)?;
+
+        params.clear();
+        for (row, _, search, ..) in &rows {
+            params.push(&row.rowid);
+            params.extend(search.params());
+        }
+        insert_rows(&self.tx, SEARCH_INSERT, 8, &params)?;
+
+        params.clear();
+        for m in &outbox {
+            params.extend([
+                &m.mutation_id as &dyn ToSql,
+                &"contacts",
+                &m.row_id,
+                &insert_op,
+                &m.changed,
+                &m.hlc,
+                &now,
+            ]);
+        }
+        insert_rows(
+            &self.tx,
+            "INSERT INTO outbox (mutation_id, entity, row_id, op, changed, hlc, created_at)",
+            7,
+            &params,
+        )?;
+
+        params.clear();
+        for (row, _, _, kind, summary, event_id) in &rows {
+            params.extend([
+                event_id as &dyn ToSql,
+                &row.id,
+                &now,
+                kind,
+                &rusqlite::types::Null,
+                summary,
+            ]);
+        }
+        insert_rows(
+            &self.tx,
+            "INSERT INTO timeline_events (id, contact_id, at, kind, ref_id, summary)",
+            6,
+            &params,
+        )?;
+        Ok(contacts)
     }
 
     /// Replaces a contact's editable fields. Only fields that differ are recorded.
@@ -164,8 +297,9 @@ impl Writer<'_> {
             )?
             .execute(row.params())?;
         delete_keys(&self.tx, &before)?;
-        write_keys(&self.tx, &after)?;
-        index_contact(&self.tx, rowid, &after.fields, true)?;
+        let keys: Vec<_> = keys_of(&after.fields).collect();
+        write_keys(&self.tx, &row.id, &keys)?;
+        SearchText::of(&after.fields).insert(&self.tx, rowid, true)?;
         let mut change = serde_json::Map::new();
         for key in &changed {
             change.insert(key.clone(), new[key.as_str()].clone());
@@ -222,8 +356,9 @@ impl Writer<'_> {
             self.tx
                 .execute("DELETE FROM contacts_fts WHERE rowid = ?1", [rowid])?;
         } else {
-            write_keys(&self.tx, &contact)?;
-            index_contact(&self.tx, rowid, &contact.fields, true)?;
+            let keys: Vec<_> = keys_of(&contact.fields).collect();
+            write_keys(&self.tx, &id_text, &keys)?;
+            SearchText::of(&contact.fields).insert(&self.tx, rowid, true)?;
         }
         let op = if deleted {
             OutboxOp::Delete
@@ -247,9 +382,9 @@ impl Writer<'_> {
     }
 
     /// Every phone and e-mail key of live contacts, lower-cased, for bulk dedupe.
-    pub fn contact_key_index(
+    pub fn contact_key_index<S: std::hash::BuildHasher + Default>(
         &self,
-    ) -> Result<std::collections::HashMap<(String, String), ContactId>> {
+    ) -> Result<std::collections::HashMap<(String, String), ContactId, S>> {
         let mut stmt = self.tx.prepare(
             "SELECT kind, value, contact_id FROM contact_keys WHERE kind IN ('phone', 'email')",
         )?;
@@ -260,7 +395,7 @@ impl Writer<'_> {
                 row.get::<_, String>(2)?,
             ))
         })?;
-        let mut index = std::collections::HashMap::new();
+        let mut index = std::collections::HashMap::default();
         for row in rows {
             let (kind, value, id) = row?;
             index
@@ -477,6 +612,7 @@ fn query_contacts(conn: &Connection, query: &ContactQuery) -> Result<ContactPage
 pub const SEARCH_COUNT_CAP: u32 = 1000;
 
 /// The raw text of a contacts row.
+#[derive(Debug)]
 struct ContactRow {
     rowid: i64,
     id: String,
@@ -613,8 +749,7 @@ impl ContactRow {
 
 /// A contact's lookup keys: (kind, value) for each phone, e-mail and tag, lower-cased
 /// (keys compare byte for byte; tags and e-mails match in any case).
-fn keys_of(contact: &Contact) -> impl Iterator<Item = (&'static str, String)> + '_ {
-    let f = &contact.fields;
+fn keys_of(f: &ContactFields) -> impl Iterator<Item = (&'static str, String)> + '_ {
     f.phones
         .iter()
         .map(|p| ("phone", p.e164.clone()))
@@ -627,77 +762,139 @@ fn delete_keys(conn: &Connection, contact: &Contact) -> Result<()> {
         "DELETE FROM contact_keys WHERE kind = ?1 AND value = ?2 AND contact_id = ?3",
     )?;
     let id = contact.id.to_string();
-    for (kind, value) in keys_of(contact) {
+    for (kind, value) in keys_of(&contact.fields) {
         stmt.execute((kind, &value, &id))?;
     }
     Ok(())
 }
 
-fn write_keys(conn: &Connection, contact: &Contact) -> Result<()> {
-    // One statement for all of a contact's keys (a bulk import writes hundreds of
-    // thousands): the SQL is cached per key count.
-    let id = contact.id.to_string();
-    let keys: Vec<(&str, String)> = keys_of(contact).collect();
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let placeholders: Vec<String> = (0..keys.len())
-        .map(|i| format!("(?{}, ?{}, ?{})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-        .collect();
-    let mut stmt = conn.prepare_cached(&format!(
-        "INSERT OR IGNORE INTO contact_keys (kind, value, contact_id) VALUES {}",
-        placeholders.join(", ")
-    ))?;
+fn write_keys(conn: &Connection, contact_id: &str, keys: &[(&'static str, String)]) -> Result<()> {
     let mut params: Vec<&dyn ToSql> = Vec::with_capacity(keys.len() * 3);
-    for (kind, value) in &keys {
-        params.push(kind);
-        params.push(value);
-        params.push(&id);
+    for (kind, value) in keys {
+        params.extend([kind as &dyn ToSql, value, &contact_id]);
     }
-    stmt.execute(params.as_slice())?;
+    insert_rows(conn, KEYS_INSERT, 3, &params)
+}
+
+const KEYS_INSERT: &str = "INSERT OR IGNORE INTO contact_keys (kind, value, contact_id)";
+
+/// The search index's insert: `rowid` then [`SearchText::params`].
+const SEARCH_INSERT: &str =
+    "INSERT INTO contacts_fts (rowid, name, company, title, phones, emails, tags, custom)";
+
+/// A contact's row in the search index. Each number is indexed twice: all its digits
+/// and its national significant number (the digits after the country code), so
+/// "98123…", "+91 98123…" and "(415) 555…" all match as prefixes.
+#[derive(Debug)]
+struct SearchText {
+    name: String,
+    company: String,
+    title: String,
+    phones: String,
+    emails: String,
+    tags: String,
+    custom: String,
+}
+
+impl SearchText {
+    fn of(fields: &ContactFields) -> SearchText {
+        let mut phones = String::new();
+        for phone in &fields.phones {
+            let digits = phone.e164.trim_start_matches('+');
+            phones.push_str(digits);
+            if let Some(national) = digits.get(country_code_len(digits)..) {
+                phones.push(' ');
+                phones.push_str(national);
+            }
+            phones.push(' ');
+        }
+        let emails: Vec<&str> = fields.emails.iter().map(|e| e.address.as_str()).collect();
+        let custom: Vec<&str> = fields.custom_fields.values().map(String::as_str).collect();
+        SearchText {
+            name: fields.name.clone(),
+            company: fields.company.clone().unwrap_or_default(),
+            title: fields.title.clone().unwrap_or_default(),
+            phones,
+            emails: emails.join(" "),
+            tags: fields.tags.join(" "),
+            custom: custom.join(" "),
+        }
+    }
+
+    /// The columns after `rowid`, in table order.
+    fn params(&self) -> [&dyn ToSql; 7] {
+        [
+            &self.name,
+            &self.company,
+            &self.title,
+            &self.phones,
+            &self.emails,
+            &self.tags,
+            &self.custom,
+        ]
+    }
+
+    /// Writes the row for `rowid`, replacing the old one when `replace`.
+    fn insert(&self, conn: &Connection, rowid: i64, replace: bool) -> Result<()> {
+        if replace {
+            conn.prepare_cached("DELETE FROM contacts_fts WHERE rowid = ?1")?
+                .execute([rowid])?;
+        }
+        let mut params: Vec<&dyn ToSql> = vec![&rowid];
+        params.extend(self.params());
+        insert_rows(conn, SEARCH_INSERT, 8, &params)
+    }
+}
+
+/// The contacts insert with an explicit rowid: `rowid` then [`ContactRow::params`].
+const CONTACT_INSERT: &str = "INSERT INTO contacts (rowid, id, name, company, title, phones, emails, \
+    tags, deal_stage, deal_value, deal_currency, custom_fields, time_zone, do_not_call, \
+    do_not_email, owner, created_at, updated_at)";
+
+/// An outbox row of a batch insert.
+struct Mutation {
+    mutation_id: String,
+    row_id: String,
+    changed: String,
+    hlc: String,
+}
+
+/// Inserts rows of `columns` values each (`params` holds them row after row) with
+/// `head` (`INSERT INTO t (a, b, …)`), as few multi-row statements as SQLite's limit on
+/// bound values allows; each statement size is prepared once and cached.
+fn insert_rows(conn: &Connection, head: &str, columns: usize, params: &[&dyn ToSql]) -> Result<()> {
+    /// Rows per statement: large enough to amortise a statement's start, well under
+    /// SQLite's 32,766 bound values.
+    const ROWS: usize = 64;
+    for chunk in params.chunks(ROWS * columns) {
+        let rows = chunk.len() / columns;
+        let sql = multi_row_sql(head, columns, rows);
+        conn.prepare_cached(&sql)?.execute(chunk)?;
+    }
     Ok(())
 }
 
-/// Writes a contact's search row. Each number is indexed twice: all its digits and its
-/// national significant number (the digits after the country code), so "98123…",
-/// "+91 98123…" and "(415) 555…" all match as prefixes.
-fn index_contact(
-    conn: &Connection,
-    rowid: i64,
-    fields: &ContactFields,
-    replace: bool,
-) -> Result<()> {
-    let mut phones = String::new();
-    for phone in &fields.phones {
-        let digits = phone.e164.trim_start_matches('+');
-        phones.push_str(digits);
-        if let Some(national) = digits.get(country_code_len(digits)..) {
-            phones.push(' ');
-            phones.push_str(national);
-        }
-        phones.push(' ');
-    }
-    let emails: Vec<&str> = fields.emails.iter().map(|e| e.address.as_str()).collect();
-    let custom: Vec<&str> = fields.custom_fields.values().map(String::as_str).collect();
-    if replace {
-        conn.prepare_cached("DELETE FROM contacts_fts WHERE rowid = ?1")?
-            .execute([rowid])?;
-    }
-    conn.prepare_cached(
-        "INSERT INTO contacts_fts (rowid, name, company, title, phones, emails, tags, custom)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(rusqlite::params![
-        rowid,
-        fields.name,
-        fields.company.as_deref().unwrap_or(""),
-        fields.title.as_deref().unwrap_or(""),
-        phones,
-        emails.join(" "),
-        fields.tags.join(" "),
-        custom.join(" "),
-    ])?;
-    Ok(())
+/// `head VALUES (?, ?, …), …` for `rows` rows of `columns` values.
+fn multi_row_sql(head: &str, columns: usize, rows: usize) -> String {
+    let one = format!("({})", vec!["?"; columns].join(", "));
+    format!("{head} VALUES {}", vec![one.as_str(); rows].join(", "))
+}
+
+/// `object` (a JSON object's text) with one more string member at the end.
+fn with_member(object: &str, key: &str, value: &str) -> Result<String> {
+    let body = object
+        .strip_suffix('}')
+        .ok_or_else(|| StoreError::decode("contact JSON", object))?;
+    let separator = if body.trim_end().ends_with('{') {
+        ""
+    } else {
+        ","
+    };
+    Ok(format!(
+        "{body}{separator}{}:{}}}",
+        sql::to_json(&key)?,
+        sql::to_json(&value)?
+    ))
 }
 
 /// How many leading digits of an E.164 number (without `+`) are its country calling
@@ -727,7 +924,7 @@ pub(crate) fn reindex_all(tx: &Transaction<'_>) -> Result<()> {
     let rows = stmt.query_map([], ContactRow::read)?;
     for row in rows {
         let (rowid, contact) = row?.into_contact()?;
-        index_contact(tx, rowid, &contact.fields, false)?;
+        SearchText::of(&contact.fields).insert(tx, rowid, false)?;
     }
     Ok(())
 }

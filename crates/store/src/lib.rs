@@ -20,7 +20,8 @@ mod sql;
 mod timeline;
 
 pub use contacts::{
-    ContactPage, ContactQuery, ContactSort, KeyKind, Provenance, SEARCH_COUNT_CAP, TagCount,
+    ContactPage, ContactQuery, ContactSort, KeyKind, NewContact, Provenance, SEARCH_COUNT_CAP,
+    TagCount,
 };
 pub use error::{Result, StoreError};
 pub use migrations::LATEST_VERSION;

@@ -194,6 +194,12 @@ fn every_change_is_in_the_outbox_and_a_failed_transaction_leaves_nothing() {
         .collect();
     assert_eq!(changed, vec!["deal_stage", "tags", "updated_at"]);
     assert_eq!(entries[1].changed["deal_stage"], "qualified");
+    // The insert carries every field and the creation time, the row's own.
+    let inserted = &entries[0].changed;
+    assert_eq!(inserted["name"], contact.fields.name.as_str());
+    let created_at: Timestamp =
+        serde_json::from_value(inserted["created_at"].clone()).expect("created_at is a time");
+    assert_eq!(created_at, contact.created_at);
     assert!(
         entries.windows(2).all(|w| w[0].hlc < w[1].hlc),
         "stamps increase"
