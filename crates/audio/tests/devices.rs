@@ -11,7 +11,7 @@ use cuecard_audio::testing::{PulseServer, speech};
 use cuecard_audio::vad::{VadConfig, VadEvent};
 use cuecard_audio::{Channel, SPEECH_RATE, loopback};
 use std::time::{Duration, Instant};
-use support::{best_correlation, silence};
+use support::{best_correlation, correlation_profile, silence};
 
 /// Reads a capture for `seconds` through a speech channel: 16 kHz mono plus VAD events.
 /// Captures until `played()` says the source has finished, then a second more (device
@@ -105,13 +105,21 @@ fn speech_played_into_the_mic_is_captured_intact_with_its_segments() {
     let mut player = pulse.play("mic_feed", &source);
     let (captured, events) = capture_speech(&mut capture, || player.finished());
     // Nothing was lost between the device and the reader.
-    assert_eq!(capture.metrics().snapshot().dropped, 0);
+    let metrics = capture.metrics().snapshot();
+    assert_eq!(metrics.dropped, 0);
     drop(capture);
     assert!(player.wait().expect("paplay").success());
 
     // Content: the captured audio is the source, delayed.
     let (r, lag) = best_correlation(&source, &captured, 3 * SPEECH_RATE as usize);
-    assert!(r > 0.9, "correlation {r:.3} at lag {lag}");
+    assert!(
+        r > 0.9,
+        "correlation {r:.3} at lag {lag}; captured {} of {} samples; {:?}; per second: {}",
+        captured.len(),
+        source.len(),
+        metrics,
+        correlation_profile(&source, &captured, lag, SPEECH_RATE as usize)
+    );
 
     // Voice activity: two segments, where the two sentences were spoken.
     let segments: Vec<_> = events
@@ -167,7 +175,13 @@ fn what_plays_on_the_speakers_is_captured_from_the_loopback() {
     let (captured, _) = capture_speech(&mut capture, || playback.queued_ms() == 0);
     assert_eq!(playback.underruns(), 0, "playback ran dry mid-clip");
     let (r, lag) = best_correlation(&source, &captured, 3 * SPEECH_RATE as usize);
-    assert!(r > 0.9, "correlation {r:.3} at lag {lag}");
+    assert!(
+        r > 0.9,
+        "correlation {r:.3} at lag {lag}; captured {} of {} samples; per second: {}",
+        captured.len(),
+        source.len(),
+        correlation_profile(&source, &captured, lag, SPEECH_RATE as usize)
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@
 use crate::output::Output;
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use cuecard_coach::analysis::CallAnalysis;
 use cuecard_coach::live::CoachOutput;
 use cuecard_coach::metrics::LiveMetrics;
 use cuecard_coach::playbook::Playbook;
@@ -46,6 +47,7 @@ struct Analysis {
     segments: Vec<Segment>,
     coach: Vec<CoachOutput>,
     metrics: LiveMetrics,
+    analysis: CallAnalysis,
     score: Score,
 }
 
@@ -105,6 +107,7 @@ pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
         playbook_version: playbook.playbook.version,
         coach: review.shown.into_iter().map(|(_, o)| o).collect(),
         metrics: review.metrics,
+        analysis: review.analysis,
         score: review.score,
         segments,
     };
@@ -124,6 +127,15 @@ pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
                     w.severity,
                     w.title,
                     w.message
+                ),
+                CoachOutput::Stage(s) => println!(
+                    "[{}] stage {} → {}{}",
+                    clock(s.at_ms),
+                    s.previous.label(),
+                    s.stage.label(),
+                    s.suggestions
+                        .first()
+                        .map_or(String::new(), |first| format!(": {first}"))
                 ),
             }
         }
@@ -145,6 +157,14 @@ pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
                 f64::from(p) / 1000.0
             );
         }
+        println!(
+            "customer's story  {:.1} s at the longest",
+            f64::from(a.analysis.longest_customer_story_ms) / 1000.0
+        );
+        println!(
+            "interactivity     {:.1} switches/min",
+            a.analysis.interactivity
+        );
         println!("questions         {}", m.questions);
         for c in &m.competitor_mentions {
             println!("competitor        {} ×{}", c.competitor, c.count);
@@ -155,6 +175,22 @@ pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
         println!("fillers           {}", m.fillers);
         if let Some(s) = m.prospect_sentiment {
             println!("prospect mood     {s:+.2} ({:?})", m.sentiment_trend);
+        }
+        for step in &a.analysis.next_steps {
+            let quote = a.segments.get(step.utterance).map_or("", |s| s.text.trim());
+            println!(
+                "next step         {:.0}% clear  “{quote}”{}",
+                step.clarity * 100.0,
+                if step.missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (lacks {})", step.missing.join(", "))
+                }
+            );
+        }
+        println!();
+        for line in &a.analysis.summary {
+            println!("{line}");
         }
         let s = &a.score;
         println!(

@@ -13,18 +13,26 @@
 //! - [`metrics`]: talk ratio, monologues, patience, questions, pace and fillers, from
 //!   the finals; [`sentiment`]: the prospect's mood (VADER with a sales overlay) and its
 //!   trend.
+//! - [`stage`]: where the conversation is (opening, discovery, pitch, objection, close),
+//!   so the coach suggests the next step that fits; [`nextsteps`]: the commitments made
+//!   and how clear they are (action, time, owner, the customer's yes).
+//! - [`analysis`]: after the call, the figures and a short summary, each pointing at the
+//!   utterances behind it.
 //! - [`scorecard`]: after the call, a 0–100 score from an editable, versioned rubric of
 //!   checks with partial credit, each linked to the utterances behind it.
 //!
 //! Deterministic: the same events give the same cards. Nothing here depends on how the
 //! transcript was made; the speech-to-text crate's events map onto [`live::Heard`].
 
+pub mod analysis;
 pub mod live;
 pub mod matcher;
 pub mod metrics;
+pub mod nextsteps;
 pub mod playbook;
 pub mod scorecard;
 pub mod sentiment;
+pub mod stage;
 pub mod text;
 
 pub use live::{CardFired, Heard, LiveCoach};

@@ -14,7 +14,8 @@
 
 use crate::matcher::{Matcher, Target};
 use crate::metrics::{CompetitorMention, LiveMetrics, MetricsTracker};
-use crate::playbook::{CardKind, Playbook, RuleKind, Severity, Speaker};
+use crate::playbook::{CardKind, ObjectionType, Playbook, RuleKind, Severity, Speaker};
+use crate::stage::{StageChange, StageTracker};
 use cuecard_core::Channel;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -35,6 +36,8 @@ pub struct Heard<'a> {
 pub struct CardFired {
     pub card_id: String,
     pub kind: CardKind,
+    /// For objection cards: which family.
+    pub objection: Option<ObjectionType>,
     pub title: String,
     pub body: String,
     pub points: Vec<String>,
@@ -64,6 +67,8 @@ pub struct RuleWarning {
 pub enum CoachOutput {
     Card(CardFired),
     Warning(RuleWarning),
+    /// The conversation moved to another stage; what to do next.
+    Stage(StageChange),
 }
 
 #[derive(Clone, Default)]
@@ -90,6 +95,10 @@ pub struct LiveCoach {
     /// When the last objection not yet answered ended.
     objection_open_ms: Option<u32>,
     objection_gaps: Vec<u32>,
+    /// The customer utterance (channel, start) that last raised an objection card, by a
+    /// partial or its final.
+    objection_in: Option<(Channel, u32)>,
+    stage: StageTracker,
 }
 
 fn speaks(speaker: Speaker, channel: Channel) -> bool {
@@ -115,6 +124,8 @@ impl LiveCoach {
             mentions: Vec::new(),
             objection_open_ms: None,
             objection_gaps: Vec::new(),
+            objection_in: None,
+            stage: StageTracker::default(),
         })
     }
 
@@ -137,6 +148,9 @@ impl LiveCoach {
         }
         let hits = self.matcher.scan(heard.text);
         if hits.is_empty() {
+            if heard.is_final {
+                out.extend(self.stage_after(heard));
+            }
             return out;
         }
         let negated: HashSet<usize> = hits
@@ -168,10 +182,38 @@ impl LiveCoach {
         }
         if heard.channel == Channel::FarEnd && cards.iter().any(|c| c.kind == CardKind::Objection) {
             self.objection_open_ms = Some(heard.end_ms);
+            self.objection_in = Some((heard.channel, heard.start_ms));
         }
         cards.sort_by_key(|c| std::cmp::Reverse(c.priority));
         out.extend(cards.into_iter().map(CoachOutput::Card));
+        if heard.is_final {
+            out.extend(self.stage_after(heard));
+        }
         out
+    }
+
+    /// Moves the stage on a final; the change, with the playbook's suggestions.
+    fn stage_after(&mut self, heard: Heard<'_>) -> Option<CoachOutput> {
+        let objection = self.objection_in == Some((heard.channel, heard.start_ms));
+        let previous = self.stage.stage();
+        let stage = self.stage.heard(
+            heard.channel,
+            heard.text,
+            heard.start_ms,
+            heard.end_ms,
+            objection,
+        )?;
+        Some(CoachOutput::Stage(StageChange {
+            stage,
+            previous,
+            at_ms: heard.end_ms,
+            suggestions: self.playbook.suggestions(stage).to_vec(),
+        }))
+    }
+
+    /// The stage the conversation is in.
+    pub fn stage(&self) -> crate::stage::Stage {
+        self.stage.stage()
     }
 
     fn fire(&mut self, n: usize, phrase: usize, heard: Heard<'_>) -> Option<CardFired> {
@@ -207,6 +249,7 @@ impl LiveCoach {
         Some(CardFired {
             card_id: card.id.clone(),
             kind: card.kind,
+            objection: card.objection,
             title: card.title.clone(),
             body: card.body.clone(),
             points: card.points.clone(),

@@ -160,6 +160,15 @@ fn rep() -> Speaker {
     Speaker::Rep
 }
 
+/// What to suggest in one stage of the conversation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields)]
+pub struct StageGuide {
+    pub stage: crate::stage::Stage,
+    /// Next steps to suggest when the call enters the stage, most useful first.
+    pub suggestions: Vec<String>,
+}
+
 /// A playbook's name and version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(deny_unknown_fields)]
@@ -186,6 +195,9 @@ pub struct Playbook {
     pub cards: Vec<Card>,
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Suggestions per stage of the conversation.
+    #[serde(default)]
+    pub stages: Vec<StageGuide>,
 }
 
 /// Why a playbook could not be used.
@@ -341,7 +353,32 @@ impl Playbook {
                 _ => {}
             }
         }
+        let mut stages = HashSet::new();
+        for guide in &self.stages {
+            let item = format!("stage {:?}", guide.stage.label().to_lowercase());
+            if !stages.insert(guide.stage) {
+                return Err(invalid(item, "stage", "has two guides".into()));
+            }
+            if guide.suggestions.is_empty() {
+                return Err(invalid(
+                    item,
+                    "suggestions",
+                    "needs at least one suggestion".into(),
+                ));
+            }
+            if guide.suggestions.iter().any(|s| s.trim().is_empty()) {
+                return Err(invalid(item, "suggestions", "has an empty one".into()));
+            }
+        }
         Ok(())
+    }
+
+    /// The suggestions for a stage (none when the playbook has no guide for it).
+    pub fn suggestions(&self, stage: crate::stage::Stage) -> &[String] {
+        self.stages
+            .iter()
+            .find(|g| g.stage == stage)
+            .map_or(&[], |g| g.suggestions.as_slice())
     }
 
     pub fn card(&self, id: &str) -> Option<&Card> {

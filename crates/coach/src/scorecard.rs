@@ -8,8 +8,10 @@
 //! categories × 100. The rubric's id and version go into every score, so an old score
 //! stays explainable after the rubric is edited.
 
+use crate::analysis::{CallAnalysis, SentimentPoint, analyse, answer_to};
 use crate::live::{CoachOutput, Heard, LiveCoach};
 use crate::metrics::{LiveMetrics, count_questions};
+use crate::nextsteps::{NextStep, find_next_steps};
 use crate::playbook::{CardKind, Playbook, PlaybookError, RuleKind, parse_toml, read_toml};
 use cuecard_core::Channel;
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,9 @@ pub enum CheckKind {
     DisclosuresMade,
     /// Full credit when the card with this id fired during the call.
     CardFired(String),
+    /// The clearest next step's clarity: a quarter each for the action, a time, an
+    /// owner and the customer's yes; none without a next step.
+    NextStepClarity,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -188,9 +193,11 @@ pub struct Score {
 /// What the coach made of a whole call.
 #[derive(Clone, Debug, PartialEq, Serialize, specta::Type)]
 pub struct Review {
-    /// Cards and warnings, with the index of the utterance that raised each.
+    /// Cards, warnings and stage changes, with the index of the utterance that raised
+    /// each.
     pub shown: Vec<(usize, CoachOutput)>,
     pub metrics: LiveMetrics,
+    pub analysis: CallAnalysis,
     pub score: Score,
 }
 
@@ -202,6 +209,7 @@ pub fn review(
 ) -> Result<Review, aho_corasick::BuildError> {
     let mut coach = LiveCoach::new(playbook.clone())?;
     let mut shown = Vec::new();
+    let mut sentiment = Vec::new();
     for (i, s) in said.iter().enumerate() {
         for o in coach.hear(Heard {
             channel: s.channel,
@@ -211,6 +219,15 @@ pub fn review(
             is_final: true,
         }) {
             shown.push((i, o));
+        }
+        if s.channel == Channel::FarEnd
+            && let Some(level) = coach.metrics().prospect_sentiment
+        {
+            sentiment.push(SentimentPoint {
+                at_ms: s.end_ms,
+                level,
+                utterance: i,
+            });
         }
     }
     // The call is over: a disclosure never made is missed, even when the call ended
@@ -227,10 +244,13 @@ pub fn review(
         }
     }
     let metrics = coach.metrics();
-    let score = score(playbook, rubric, said, &shown, &metrics);
+    let next_steps = find_next_steps(said);
+    let score = score(playbook, rubric, said, &shown, &metrics, &next_steps);
+    let analysis = analyse(said, &shown, &metrics, sentiment, next_steps);
     Ok(Review {
         shown,
         metrics,
+        analysis,
         score,
     })
 }
@@ -249,12 +269,14 @@ fn score(
     said: &[Said<'_>],
     shown: &[(usize, CoachOutput)],
     m: &LiveMetrics,
+    next_steps: &[NextStep],
 ) -> Score {
     let checks: Vec<CheckScore> = rubric
         .checks
         .iter()
         .map(|check| {
-            let (credit, explanation, evidence) = evaluate(&check.kind, playbook, said, shown, m);
+            let (credit, explanation, evidence) =
+                evaluate(&check.kind, playbook, said, shown, m, next_steps);
             CheckScore {
                 id: check.id.clone(),
                 category: check.category.clone(),
@@ -308,6 +330,7 @@ fn evaluate(
     said: &[Said<'_>],
     shown: &[(usize, CoachOutput)],
     m: &LiveMetrics,
+    next_steps: &[NextStep],
 ) -> (f32, String, Vec<usize>) {
     let rep = |i: &usize| said[*i].channel == Channel::Rep;
     match kind {
@@ -385,13 +408,7 @@ fn evaluate(
                 }
                 raised += 1;
                 evidence.push(*i);
-                let end = said[*i].end_ms;
-                let answer = (i + 1..said.len()).find(|j| {
-                    rep(j)
-                        && said[*j].start_ms <= end.saturating_add(within * 1000)
-                        && crate::text::words(&crate::text::normalize(said[*j].text)).count() >= 4
-                });
-                if let Some(j) = answer {
+                if let Some(j) = answer_to(said, *i, within.saturating_mul(1000)) {
                     answered += 1;
                     evidence.push(j);
                 }
@@ -461,6 +478,34 @@ fn evaluate(
                 (0.0, format!("“{title}” never came up"), at)
             } else {
                 (1.0, format!("“{title}” came up"), at)
+            }
+        }
+        CheckKind::NextStepClarity => {
+            // The clearest; of equals, the last said.
+            let best = next_steps
+                .iter()
+                .max_by(|a, b| a.clarity.total_cmp(&b.clarity));
+            match best {
+                None => (0.0, "no next step was set".into(), Vec::new()),
+                Some(step) => {
+                    let evidence = std::iter::once(step.utterance)
+                        .chain(step.agreed_in.filter(|&j| j != step.utterance))
+                        .collect();
+                    let explanation = if step.missing.is_empty() {
+                        format!(
+                            "a clear next step ({}, {})",
+                            step.action,
+                            step.when.as_deref().unwrap_or("")
+                        )
+                    } else {
+                        format!(
+                            "next step ({}) lacks {}",
+                            step.action,
+                            step.missing.join(", ")
+                        )
+                    };
+                    (step.clarity, explanation, evidence)
+                }
             }
         }
     }

@@ -128,8 +128,12 @@ fn only_the_named_speaker_triggers_and_negatives_suppress() {
         7000,
         true,
     ));
+    // The card, then the stage change it causes.
     assert!(
-        matches!(&out[..], [CoachOutput::Card(c)] if c.card_id == "objection-price" && c.at_ms == 7000)
+        matches!(&out[..], [CoachOutput::Card(c), CoachOutput::Stage(s)]
+            if c.card_id == "objection-price" && c.at_ms == 7000
+                && s.stage == cuecard_coach::stage::Stage::Objection),
+        "{out:?}"
     );
 }
 
@@ -137,7 +141,7 @@ fn cards(out: Vec<CoachOutput>) -> Vec<String> {
     out.into_iter()
         .filter_map(|o| match o {
             CoachOutput::Card(c) => Some(c.card_id),
-            CoachOutput::Warning(_) => None,
+            CoachOutput::Warning(_) | CoachOutput::Stage(_) => None,
         })
         .collect()
 }
@@ -289,8 +293,26 @@ fn the_same_events_give_the_same_cards() {
         .map(|o| match o {
             CoachOutput::Card(c) => c.card_id.clone(),
             CoachOutput::Warning(w) => w.rule_id.clone(),
+            CoachOutput::Stage(s) => format!("stage:{}", s.stage.label().to_lowercase()),
         })
         .collect();
+    // The call's stages: the first question after the customer speaks starts discovery,
+    // describing the product the pitch, the price concern an objection until the rep
+    // answers it, and booking the follow-up the close; each change carries the
+    // playbook's suggestions for the new stage.
+    let stages: Vec<&str> = ids
+        .iter()
+        .filter_map(|i| i.strip_prefix("stage:"))
+        .collect();
+    assert_eq!(
+        stages,
+        ["discovery", "pitch", "objection", "pitch", "close"]
+    );
+    for o in &first {
+        if let CoachOutput::Stage(s) = o {
+            assert!(!s.suggestions.is_empty(), "{s:?}");
+        }
+    }
     // The metrics of the scripted call: each turn 4 s, six each side.
     let mut coach = LiveCoach::new(Playbook::default_b2b()).unwrap();
     let mut t = 0;

@@ -1,8 +1,10 @@
 //! The post-call scorecard: the sales dialogue scored with the default rubric, partial
 //! credit, rubric edits re-scoring consistently, evidence, and bad rubrics.
 
+use cuecard_coach::nextsteps::Owner;
 use cuecard_coach::playbook::Playbook;
 use cuecard_coach::scorecard::{CheckKind, Rubric, Said, review};
+use cuecard_coach::stage::Stage;
 use cuecard_core::Channel;
 use std::path::Path;
 
@@ -43,7 +45,7 @@ fn the_dialogue_gets_an_explained_score() {
     )
     .unwrap();
     let s = &r.score;
-    assert_eq!((s.rubric_id.as_str(), s.rubric_version), ("default", 1));
+    assert_eq!((s.rubric_id.as_str(), s.rubric_version), ("default", 2));
     assert_eq!(s.categories.len(), 5);
     let check = |id: &str| {
         s.checks
@@ -66,7 +68,14 @@ fn the_dialogue_gets_an_explained_score() {
             .explanation
             .contains("Recording disclosure")
     );
-    assert_eq!(check("next-step").credit, 1.0);
+    // "I will email it today and book a follow up call for next Tuesday" — "Tuesday
+    // morning works for me": action, time, owner and a yes.
+    let n = check("next-step");
+    assert_eq!(n.credit, 1.0, "{n:?}");
+    assert!(
+        n.evidence.contains(&10) && n.evidence.contains(&11),
+        "{n:?}"
+    );
     // Every explanation is there, every evidence index is an utterance.
     for c in &s.checks {
         assert!(!c.explanation.is_empty());
@@ -81,6 +90,118 @@ fn the_dialogue_gets_an_explained_score() {
     )
     .unwrap();
     assert_eq!(r, again);
+}
+
+#[test]
+fn the_analysis_explains_the_call_with_evidence() {
+    let d = dialogue();
+    let r = review(
+        &Playbook::default_b2b(),
+        &Rubric::default_rubric(),
+        &said(&d),
+    )
+    .unwrap();
+    let a = &r.analysis;
+    // Twelve 4 s turns, 5 s apart, alternating.
+    assert_eq!(a.duration_ms, 59_000);
+    assert_eq!(a.longest_customer_story_ms, 4_000);
+    assert!(
+        (a.interactivity - 11.0 / (59.0 / 60.0)).abs() < 0.01,
+        "{a:?}"
+    );
+    assert_eq!(a.questions, 3);
+    // The price concern and "we already pay for" (status quo), both answered in turn 8.
+    let objections: Vec<(&str, Option<usize>)> = a
+        .objections
+        .iter()
+        .map(|o| (o.card_id.as_str(), o.answered_in))
+        .collect();
+    assert_eq!(
+        objections,
+        [
+            ("objection-price", Some(8)),
+            ("objection-status-quo", Some(8))
+        ]
+    );
+    // The customer's mood after each of their six turns, ending positive.
+    assert_eq!(a.sentiment.len(), 6);
+    assert!(a.sentiment.last().is_some_and(|p| p.level > 0.0));
+    // Stages cover the call end to end.
+    let stages: Vec<Stage> = a.stages.iter().map(|s| s.stage).collect();
+    assert_eq!(
+        stages,
+        [
+            Stage::Opening,
+            Stage::Discovery,
+            Stage::Pitch,
+            Stage::Objection,
+            Stage::Pitch,
+            Stage::Close
+        ]
+    );
+    assert_eq!(a.stages.first().map(|s| s.from_ms), Some(0));
+    assert_eq!(a.stages.last().map(|s| s.to_ms), Some(59_000));
+    assert!(a.stages.windows(2).all(|w| w[0].to_ms == w[1].from_ms));
+    // Two next steps, both clear: the customer's request and the rep's commitment.
+    assert_eq!(a.next_steps.len(), 2, "{:?}", a.next_steps);
+    assert!(a.next_steps.iter().all(|n| n.clarity == 1.0));
+    assert_eq!(a.next_steps[1].owner, Owner::Rep);
+    assert_eq!(a.next_steps[1].when.as_deref(), Some("today"));
+    // A summary a manager can read.
+    let summary = a.summary.join(" ");
+    for part in [
+        "A 1-minute call; the rep talked 50% of the time and asked 3 questions.",
+        "The customer raised 2 objections: price or budget (answered), happy with how it is (answered).",
+        "Next step: “",
+        "The customer ended positive",
+    ] {
+        assert!(summary.contains(part), "{part:?} not in {summary}");
+    }
+}
+
+#[test]
+fn a_vague_next_step_gets_partial_credit() {
+    let text = |t: &str| t.to_owned();
+    let d = vec![
+        (
+            Channel::Rep,
+            text("Let's set up a demo at some point."),
+            0,
+            3_000,
+        ),
+        (Channel::FarEnd, text("Maybe."), 4_000, 5_000),
+    ];
+    let r = review(
+        &Playbook::default_b2b(),
+        &Rubric::default_rubric(),
+        &said(&d),
+    )
+    .unwrap();
+    let n = r.score.checks.iter().find(|c| c.id == "next-step").unwrap();
+    assert_eq!(n.credit, 0.25, "{n:?}");
+    assert!(n.explanation.contains("a time"), "{n:?}");
+    assert!(
+        r.analysis
+            .summary
+            .iter()
+            .any(|l| l.contains("not confirmed"))
+    );
+    // No next step at all: no credit, and the summary says so.
+    let d = vec![(Channel::Rep, text("Thanks for your time."), 0, 2_000)];
+    let r = review(
+        &Playbook::default_b2b(),
+        &Rubric::default_rubric(),
+        &said(&d),
+    )
+    .unwrap();
+    let n = r.score.checks.iter().find(|c| c.id == "next-step").unwrap();
+    assert_eq!(n.credit, 0.0);
+    assert!(
+        r.analysis
+            .summary
+            .iter()
+            .any(|l| l == "No next step was agreed.")
+    );
 }
 
 #[test]

@@ -9,6 +9,26 @@ pub fn silence(rate: u32, ms: u32) -> Vec<f32> {
 #[allow(unused_imports)]
 pub use cuecard_audio::align::best_correlation;
 
+/// Where a capture went wrong, for a failure message: for each second of `source`, the
+/// correlation at the overall `lag` and the best lag nearby (a gap shows as the local
+/// lag jumping, a drift as it creeping).
+pub fn correlation_profile(source: &[f32], captured: &[f32], lag: usize, rate: usize) -> String {
+    let mut out = Vec::new();
+    for (n, window) in source.chunks(rate).enumerate() {
+        let at = lag + n * rate;
+        let Some(heard) = captured
+            .get(at.saturating_sub(rate / 2)..(at + window.len() + rate / 2).min(captured.len()))
+        else {
+            out.push(format!("{n}s: missing"));
+            continue;
+        };
+        let (r, local) = best_correlation(window, heard, rate);
+        let shift = local as i64 - (at as i64 - at.saturating_sub(rate / 2) as i64);
+        out.push(format!("{n}s: r={r:.2} shift={shift}"));
+    }
+    out.join(", ")
+}
+
 /// A deterministic pseudo-random generator for test signals.
 pub struct Lcg(pub u32);
 
