@@ -18,6 +18,8 @@
 //!   and how clear they are (action, time, owner, the customer's yes).
 //! - [`analysis`]: after the call, the figures and a short summary, each pointing at the
 //!   utterances behind it.
+//! - [`assist`]: optional suggestions from a language model, asked in the background
+//!   after the customer speaks and dropped when late; the rules never wait for them.
 //! - [`scorecard`]: after the call, a 0–100 score from an editable, versioned rubric of
 //!   checks with partial credit, each linked to the utterances behind it.
 //!
@@ -25,6 +27,7 @@
 //! transcript was made; the speech-to-text crate's events map onto [`live::Heard`].
 
 pub mod analysis;
+pub mod assist;
 pub mod live;
 pub mod matcher;
 pub mod metrics;
