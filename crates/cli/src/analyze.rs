@@ -1,8 +1,13 @@
 //! `cuecard analyze CALL_AUDIO|TRANSCRIPT.json`: what the coach would have shown on a
-//! call — the cards fired with their times, the talk-track warnings, the call's
-//! metrics — and its scorecard. Audio goes through the post-call speech engine first (stereo: rep left,
-//! far end right); a transcript is `cuecard transcribe --json` output or a bare list
-//! of its segments.
+//! call — the cards fired with their times, the talk-track warnings, the stages, the
+//! call's metrics and analysis — and its scorecard. Audio goes through the post-call
+//! speech engine first (stereo: rep left, far end right); a transcript is
+//! `cuecard transcribe --json` output or a bare list of its segments.
+//!
+//! With `--contact` (or `--save`) the call is filed in the database: a call record with
+//! the summary as its notes, the transcript, the scorecard with its evidence pointing at
+//! the stored utterances, the recording copied into the recordings directory, and a line
+//! on the contact's timeline.
 
 use crate::output::Output;
 use anyhow::{Context, Result, bail};
@@ -11,7 +16,12 @@ use cuecard_coach::analysis::CallAnalysis;
 use cuecard_coach::live::CoachOutput;
 use cuecard_coach::metrics::LiveMetrics;
 use cuecard_coach::playbook::Playbook;
-use cuecard_coach::scorecard::{Rubric, Said, Score, review};
+use cuecard_coach::scorecard::{Review, Rubric, Said, Score, review};
+use cuecard_core::{
+    Call, CallDirection, CallId, CallStatus, Contact, ContactId, RecordingRef, ScoreSubject,
+    ScorecardId, TimelineKind, Utterance, UtteranceId,
+};
+use cuecard_store::Store;
 use cuecard_stt::audio_file::{self, ChannelLayout};
 use cuecard_stt::{Channel, Segment};
 use serde::{Deserialize, Serialize};
@@ -28,8 +38,36 @@ pub struct AnalyzeArgs {
     /// A scoring rubric TOML file (default: the built-in rubric).
     #[arg(long)]
     pub rubric: Option<PathBuf>,
+    /// File the call under this contact (id, phone number or e-mail) in the database.
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// File the call in the database (under `--contact` when given).
+    #[arg(long)]
+    pub save: bool,
+    /// Whether the rep placed the call or took it.
+    #[arg(long, value_enum, default_value = "outbound")]
+    pub direction: Direction,
+    /// Region for a `--contact` phone number without a country code.
+    #[arg(long, default_value = "IN", env = "CUECARD_REGION")]
+    pub region: String,
     #[command(flatten)]
     pub speech: crate::cloud::EngineArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Direction {
+    Outbound,
+    Inbound,
+}
+
+/// Where a saved call went.
+#[derive(Serialize)]
+struct Saved {
+    call_id: CallId,
+    contact_id: Option<ContactId>,
+    scorecard_id: ScorecardId,
+    /// The copy of the recording, when the input was audio.
+    recording: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +87,8 @@ struct Analysis {
     metrics: LiveMetrics,
     analysis: CallAnalysis,
     score: Score,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saved: Option<Saved>,
 }
 
 fn read_transcript(path: &Path) -> Result<Vec<Segment>> {
@@ -67,7 +107,24 @@ fn read_transcript(path: &Path) -> Result<Vec<Segment>> {
     })
 }
 
-pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
+pub fn run(
+    args: AnalyzeArgs,
+    models_dir: PathBuf,
+    db: Option<PathBuf>,
+    out: &Output,
+) -> Result<()> {
+    // Find the contact before the (slow) transcription: a wrong one fails fast.
+    let filing = match (&db, args.save || args.contact.is_some()) {
+        (Some(db), true) => {
+            let store = Store::open(db)?;
+            let contact = match &args.contact {
+                Some(who) => Some(crate::contacts::find(&store, who, &args.region)?),
+                None => None,
+            };
+            Some((store, db.clone(), contact))
+        }
+        _ => None,
+    };
     let playbook = match &args.playbook {
         Some(path) => Playbook::load(path)?,
         None => Playbook::default_b2b(),
@@ -101,6 +158,18 @@ pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
         })
         .collect();
     let review = review(&playbook, &rubric, &said)?;
+    let saved = match filing {
+        Some((mut store, db, contact)) => Some(file_call(
+            &mut store,
+            &db,
+            &args,
+            (!is_json).then_some(args.file.as_path()),
+            contact.as_ref(),
+            &segments,
+            &review,
+        )?),
+        None => None,
+    };
     let analysis = Analysis {
         file: args.file,
         playbook: playbook.playbook.id.clone(),
@@ -110,6 +179,7 @@ pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
         analysis: review.analysis,
         score: review.score,
         segments,
+        saved,
     };
     out.print(&analysis, |a| {
         for o in &a.coach {
@@ -208,7 +278,147 @@ pub fn run(args: AnalyzeArgs, models_dir: PathBuf, out: &Output) -> Result<()> {
                 c.explanation
             );
         }
+        if let Some(saved) = &a.saved {
+            println!("\nsaved as call {}", saved.call_id);
+            if let Some(path) = &saved.recording {
+                println!("recording copied to {}", path.display());
+            }
+        }
     })
+}
+
+/// Files the call: the recording copied in, the call with the summary as its notes, its
+/// transcript, its scorecard and a timeline line — in one transaction, after the copy.
+fn file_call(
+    store: &mut Store,
+    db: &Path,
+    args: &AnalyzeArgs,
+    audio: Option<&Path>,
+    contact: Option<&Contact>,
+    segments: &[Segment],
+    review: &Review,
+) -> Result<Saved> {
+    let call_id = CallId::new();
+    let duration_ms = segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
+    let ended_at = cuecard_core::now();
+    let started_at = ended_at - chrono::Duration::milliseconds(i64::from(duration_ms));
+    let (recording, copy) = match audio {
+        Some(path) => {
+            let (reference, copy) = copy_recording(db, path, call_id, duration_ms)?;
+            (Some(reference), Some(copy))
+        }
+        None => (None, None),
+    };
+    let number = contact
+        .and_then(|c| c.fields.phones.first())
+        .map(|p| p.e164.clone())
+        .unwrap_or_default();
+    let (direction, from, to) = match args.direction {
+        Direction::Outbound => (CallDirection::Outbound, String::new(), number),
+        Direction::Inbound => (CallDirection::Inbound, number, String::new()),
+    };
+    let call = Call {
+        id: call_id,
+        contact_id: contact.map(|c| c.id),
+        direction,
+        status: CallStatus::Completed,
+        from,
+        to,
+        started_at,
+        answered_at: Some(started_at),
+        ended_at: Some(ended_at),
+        duration_secs: duration_ms / 1000,
+        disposition: None,
+        recording,
+        notes: review.analysis.summary.join("\n"),
+    };
+    let utterances: Vec<Utterance> = segments
+        .iter()
+        .map(|s| Utterance {
+            id: UtteranceId::new(),
+            channel: s.channel,
+            speaker: s.speaker.clone(),
+            start_ms: s.start_ms,
+            end_ms: s.end_ms,
+            text: s.text.clone(),
+            confidence: s.confidence,
+            words: s.words.clone(),
+        })
+        .collect();
+    let ids: Vec<UtteranceId> = utterances.iter().map(|u| u.id).collect();
+    let card = review
+        .score
+        .to_scorecard(ScoreSubject::Call(call_id), &ids, ended_at);
+    let scorecard_id = card.id;
+    let written = store.write(|w| {
+        w.save_call(&call)?;
+        w.add_utterances(call_id, &utterances)?;
+        w.save_scorecard(&card)?;
+        if let Some(contact) = contact {
+            w.add_timeline(
+                contact.id,
+                TimelineKind::Call,
+                Some(&call_id.to_string()),
+                &format!("Call scored {}/100", card.total),
+            )?;
+        }
+        Ok(())
+    });
+    if let Err(e) = written {
+        // Nothing was filed: do not leave the copy behind.
+        if let Some(copy) = &copy {
+            let _ = std::fs::remove_file(copy);
+        }
+        return Err(e.into());
+    }
+    Ok(Saved {
+        call_id,
+        contact_id: contact.map(|c| c.id),
+        scorecard_id,
+        recording: copy,
+    })
+}
+
+/// Copies a recording into the recordings directory as `<call id>.<ext>`, with its
+/// SHA-256.
+fn copy_recording(
+    db: &Path,
+    source: &Path,
+    call_id: CallId,
+    duration_ms: u32,
+) -> Result<(RecordingRef, PathBuf)> {
+    use sha2::Digest;
+    let dir = cuecard_store::recordings_dir(db);
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the recordings directory {}", dir.display()))?;
+    let ext = source
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("wav")
+        .to_ascii_lowercase();
+    let name = format!("{call_id}.{ext}");
+    let target = dir.join(&name);
+    let bytes = std::fs::read(source)
+        .with_context(|| format!("cannot read the recording {}", source.display()))?;
+    std::fs::write(&target, &bytes)
+        .with_context(|| format!("cannot write the recording {}", target.display()))?;
+    let sha256 = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let format = match ext.as_str() {
+        "ogg" | "opus" => "ogg/opus".to_owned(),
+        other => other.to_owned(),
+    };
+    Ok((
+        RecordingRef {
+            path: name,
+            format,
+            duration_ms,
+            sha256: Some(sha256),
+        },
+        target,
+    ))
 }
 
 fn who(channel: Channel) -> &'static str {

@@ -251,7 +251,8 @@ fn apply_map(mapping: &mut [ColumnMapping], spec: &str) -> Result<()> {
     Ok(())
 }
 
-fn find(store: &Store, who: &str, region: &str) -> Result<Contact> {
+/// A contact by id, phone number or e-mail.
+pub(crate) fn find(store: &Store, who: &str, region: &str) -> Result<Contact> {
     if let Ok(id) = who.parse::<ContactId>() {
         return store
             .contact(id)?

@@ -99,7 +99,12 @@ fn main() -> ExitCode {
             Command::Audio(cmd) => audio::run(cmd, &out),
             Command::Models(cmd) => models::run(cmd, models::models_dir(cli.models_dir)?, &out),
             Command::Keys(cmd) => keys::run(cmd, &out),
-            Command::Analyze(args) => analyze::run(args, models::models_dir(cli.models_dir)?, &out),
+            Command::Analyze(args) => {
+                let db = (args.save || args.contact.is_some())
+                    .then(db_path)
+                    .transpose()?;
+                analyze::run(args, models::models_dir(cli.models_dir)?, db, &out)
+            }
             Command::Transcribe(args) => {
                 transcribe::run(args, models::models_dir(cli.models_dir)?, &out)
             }

@@ -91,6 +91,149 @@ fn a_transcript_gives_cards_warnings_and_metrics() {
     );
 }
 
+/// A database with one contact, Dana Lee, +91 98123 45678.
+fn database_with_dana(dir: &std::path::Path) -> std::path::PathBuf {
+    let db = dir.join("cuecard.db");
+    let csv = dir.join("contacts.csv");
+    std::fs::write(
+        &csv,
+        "Name,Phone,Email\nDana Lee,+91 98123 45678,dana@example.com\n",
+    )
+    .expect("csv");
+    let out = cuecard(dir)
+        .arg("--db")
+        .arg(&db)
+        .args(["contacts", "import"])
+        .arg(&csv)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    db
+}
+
+fn dialogue_transcript(path: &std::path::Path) {
+    let mut segments = Vec::new();
+    let mut t = 0;
+    for line in include_str!("../../../assets/speech/sales-dialogue.txt").lines() {
+        let (channel, text) = match (line.strip_prefix("rep:"), line.strip_prefix("prospect:")) {
+            (Some(x), _) => ("rep", x.trim()),
+            (_, Some(x)) => ("far_end", x.trim()),
+            _ => continue,
+        };
+        segments.push(
+            serde_json::json!({"channel": channel, "speaker": null, "start_ms": t,
+            "end_ms": t + 4000, "text": text, "confidence": null, "words": []}),
+        );
+        t += 5000;
+    }
+    std::fs::write(
+        path,
+        serde_json::json!({ "segments": segments }).to_string(),
+    )
+    .expect("write");
+}
+
+#[test]
+fn a_call_is_filed_under_its_contact_with_transcript_and_scorecard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = database_with_dana(dir.path());
+    let transcript = dir.path().join("call.json");
+    dialogue_transcript(&transcript);
+    // The contact by the number as a rep would type it.
+    let out = cuecard(dir.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["--json", "analyze"])
+        .arg(&transcript)
+        .args(["--contact", "098123 45678", "--region", "IN"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let saved = &json["saved"];
+    assert!(
+        saved["recording"].is_null(),
+        "a transcript has no recording"
+    );
+
+    let store = cuecard_store::Store::open(&db).expect("open");
+    let dana = store
+        .contacts_with_key(cuecard_store::KeyKind::Phone, "+919812345678")
+        .expect("lookup")[0];
+    assert_eq!(saved["contact_id"], dana.to_string());
+    let calls = store.calls_for_contact(dana).expect("calls");
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(saved["call_id"], call.id.to_string());
+    assert_eq!(call.to, "+919812345678");
+    assert_eq!(call.duration_secs, 59);
+    // The summary is the call's notes.
+    assert!(call.notes.contains("Next step: “"), "{}", call.notes);
+    let transcript = store.transcript(call.id).expect("transcript");
+    assert_eq!(transcript.len(), 12);
+    assert_eq!(
+        transcript[7].text,
+        "It sounds useful, but the price is my main concern. We already pay for a dialer."
+    );
+    // The scorecard, its evidence pointing at stored utterances.
+    let cards = store
+        .scorecards_for(&call.id.to_string())
+        .expect("scorecards");
+    assert_eq!(cards.len(), 1);
+    let card = &cards[0];
+    assert_eq!(saved["scorecard_id"], card.id.to_string());
+    assert_eq!(
+        u64::from(card.total),
+        json["score"]["total"].as_u64().expect("total")
+    );
+    assert_eq!(card.rubric_version, "default v2");
+    let answered = card
+        .checks
+        .iter()
+        .find(|c| c.check_id == "objections-answered")
+        .expect("check");
+    let ids: Vec<_> = transcript.iter().map(|u| u.id).collect();
+    assert!(answered.evidence.contains(&ids[7]) && answered.evidence.contains(&ids[8]));
+    assert!(
+        card.checks
+            .iter()
+            .all(|c| c.evidence.iter().all(|e| ids.contains(e)))
+    );
+    // On the contact's timeline.
+    let timeline = store.timeline(dana, 10).expect("timeline");
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e.summary == format!("Call scored {}/100", card.total)),
+        "{timeline:?}"
+    );
+
+    // An unknown contact fails before anything is written.
+    let out = cuecard(dir.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("analyze")
+        .arg(dir.path().join("call.json"))
+        .args(["--contact", "nobody@example.com"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no contact has \"nobody@example.com\""),
+        "{err}"
+    );
+    assert_eq!(store.calls_for_contact(dana).expect("calls").len(), 1);
+}
+
 #[test]
 fn bad_transcripts_and_playbooks_are_clear_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -135,12 +278,16 @@ fn an_espeak_call_is_analysed_end_to_end_from_audio() {
         &[&d.stereo.channels[0].1, &d.stereo.channels[1].1],
         16_000,
     );
-    let run = || {
+    let db = database_with_dana(dir.path());
+    let run = |extra: &[&str]| {
         let out = cuecard(dir.path())
+            .arg("--db")
+            .arg(&db)
             .args(["--json", "analyze"])
             .arg(&wav)
             .arg("--model")
             .arg(test_model("tiny.en"))
+            .args(extra)
             .output()
             .expect("run");
         assert!(
@@ -150,7 +297,7 @@ fn an_espeak_call_is_analysed_end_to_end_from_audio() {
         );
         serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
     };
-    let json = run();
+    let json = run(&[]);
     let ids = ids(&json);
     // The dialogue's price objection, the incumbent, the next step; no disclosures.
     for expected in [
@@ -169,8 +316,28 @@ fn an_espeak_call_is_analysed_end_to_end_from_audio() {
     assert!((3..=4).contains(&questions), "{m}");
     let total = json["score"]["total"].as_u64().expect("total");
     assert!((40..=95).contains(&total), "{}", json["score"]);
-    // Same audio, same cards and score.
-    let again = run();
+    // Same audio, same cards and score; this time filed under Dana with the recording.
+    let again = run(&["--contact", "dana@example.com"]);
     assert_eq!(json["coach"], again["coach"]);
     assert_eq!(json["score"], again["score"]);
+    let copy = std::path::PathBuf::from(again["saved"]["recording"].as_str().expect("copy"));
+    assert_eq!(copy.parent(), Some(dir.path().join("recordings").as_path()));
+    assert_eq!(
+        std::fs::read(&copy).expect("copy"),
+        std::fs::read(&wav).expect("wav")
+    );
+    let store = cuecard_store::Store::open(&db).expect("open");
+    let call_id = again["saved"]["call_id"]
+        .as_str()
+        .expect("call id")
+        .parse()
+        .expect("id");
+    let call = store.call(call_id).expect("read").expect("call");
+    let recording = call.recording.expect("recording");
+    assert_eq!(
+        copy.file_name().and_then(|n| n.to_str()),
+        Some(recording.path.as_str())
+    );
+    assert_eq!(recording.format, "wav");
+    assert_eq!(recording.sha256.as_deref().map(str::len), Some(64));
 }

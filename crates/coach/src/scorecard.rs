@@ -190,6 +190,53 @@ pub struct Score {
     pub checks: Vec<CheckScore>,
 }
 
+impl Score {
+    /// The score as the store keeps it, for `subject`: utterance indexes become the
+    /// ids of the stored utterances (`ids[i]` for utterance `i`), and the rubric's id and
+    /// version are kept so the score stays explainable after the rubric changes.
+    pub fn to_scorecard(
+        &self,
+        subject: cuecard_core::ScoreSubject,
+        ids: &[cuecard_core::UtteranceId],
+        created_at: cuecard_core::Timestamp,
+    ) -> cuecard_core::Scorecard {
+        cuecard_core::Scorecard {
+            id: cuecard_core::ScorecardId::new(),
+            subject,
+            total: self.total,
+            rubric_version: format!("{} v{}", self.rubric_id, self.rubric_version),
+            categories: self
+                .categories
+                .iter()
+                .map(|c| cuecard_core::CategoryScore {
+                    key: c.key.clone(),
+                    label: c.label.clone(),
+                    score: f32::from(c.score),
+                    max: 100.0,
+                    weight: c.weight,
+                })
+                .collect(),
+            checks: self
+                .checks
+                .iter()
+                .map(|c| cuecard_core::CheckResult {
+                    check_id: c.id.clone(),
+                    category: c.category.clone(),
+                    credit: c.credit,
+                    explanation: c.explanation.clone(),
+                    evidence: c
+                        .evidence
+                        .iter()
+                        .filter_map(|&i| ids.get(i).copied())
+                        .collect(),
+                })
+                .collect(),
+            status: cuecard_core::ScorecardStatus::Final,
+            created_at,
+        }
+    }
+}
+
 /// What the coach made of a whole call.
 #[derive(Clone, Debug, PartialEq, Serialize, specta::Type)]
 pub struct Review {

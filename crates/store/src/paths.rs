@@ -1,7 +1,7 @@
-//! Where the app's files live (the database, the speech settings): the platform's
+//! Where the app's files live (the database, the speech settings, recordings): the platform's
 //! app-data directory, shared by the desktop app and the CLI so both use the same files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The app's identifier; must equal `identifier` in `tauri.conf.json` (a test checks).
 pub const APP_IDENTIFIER: &str = "app.cuecard.desktop";
@@ -31,4 +31,12 @@ pub fn speech_settings_path() -> Option<PathBuf> {
 /// The whisper models directory (`cuecard_models::store::ModelStore`).
 pub fn models_dir() -> Option<PathBuf> {
     data_dir().map(|d| d.join("models"))
+}
+
+/// Where the recordings of the database at `db` live: `recordings/` beside it. Calls
+/// store their recording's path relative to this directory.
+pub fn recordings_dir(db: &Path) -> PathBuf {
+    db.parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join("recordings")
 }
