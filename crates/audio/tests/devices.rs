@@ -11,7 +11,7 @@ use cuecard_audio::testing::{PulseServer, speech};
 use cuecard_audio::vad::{VadConfig, VadEvent};
 use cuecard_audio::{Channel, SPEECH_RATE, loopback};
 use std::time::{Duration, Instant};
-use support::{best_correlation, correlation_profile, silence};
+use support::{best_correlation, match_capture, silence};
 
 /// Reads a capture for `seconds` through a speech channel: 16 kHz mono plus VAD events.
 /// Captures until `played()` says the source has finished, then a second more (device
@@ -110,15 +110,16 @@ fn speech_played_into_the_mic_is_captured_intact_with_its_segments() {
     drop(capture);
     assert!(player.wait().expect("paplay").success());
 
-    // Content: the captured audio is the source, delayed.
-    let (r, lag) = best_correlation(&source, &captured, 3 * SPEECH_RATE as usize);
+    // Content: the captured audio is the source, delayed — window by window, so a
+    // scheduler stall on a loaded machine (a few ms lost or delayed between the sound
+    // server and us) costs one window, not the verdict.
+    let (_, lag) = best_correlation(&source, &captured, 3 * SPEECH_RATE as usize);
+    let matched = match_capture(&source, &captured, lag, SPEECH_RATE as usize);
     assert!(
-        r > 0.9,
-        "correlation {r:.3} at lag {lag}; captured {} of {} samples; {:?}; per second: {}",
+        matched.share_intact() >= 0.75,
+        "lag {lag}; captured {} of {} samples; {metrics:?}; {matched}",
         captured.len(),
         source.len(),
-        metrics,
-        correlation_profile(&source, &captured, lag, SPEECH_RATE as usize)
     );
 
     // Voice activity: two segments, where the two sentences were spoken.
@@ -174,13 +175,13 @@ fn what_plays_on_the_speakers_is_captured_from_the_loopback() {
     playback.end_of_stream().expect("end");
     let (captured, _) = capture_speech(&mut capture, || playback.queued_ms() == 0);
     assert_eq!(playback.underruns(), 0, "playback ran dry mid-clip");
-    let (r, lag) = best_correlation(&source, &captured, 3 * SPEECH_RATE as usize);
+    let (_, lag) = best_correlation(&source, &captured, 3 * SPEECH_RATE as usize);
+    let matched = match_capture(&source, &captured, lag, SPEECH_RATE as usize);
     assert!(
-        r > 0.9,
-        "correlation {r:.3} at lag {lag}; captured {} of {} samples; per second: {}",
+        matched.share_intact() >= 0.75,
+        "lag {lag}; captured {} of {} samples; {matched}",
         captured.len(),
         source.len(),
-        correlation_profile(&source, &captured, lag, SPEECH_RATE as usize)
     );
 }
 
