@@ -5,6 +5,7 @@
 //! The TypeScript bindings in `ui/src/bindings.ts` are generated from [`bindings`].
 
 mod audio_commands;
+mod call_commands;
 mod commands;
 mod dnc_commands;
 mod error;
@@ -38,6 +39,7 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             commands::import_contacts,
             commands::export_contacts,
             commands::ui_ready,
+            call_commands::call_review,
             dnc_commands::dnc_list,
             dnc_commands::dnc_add,
             dnc_commands::dnc_remove,

@@ -26,6 +26,22 @@ pub fn app_binary() -> Result<PathBuf> {
     )
 }
 
+/// The `cuecard` command line, built beside the test binaries (`cargo nextest run
+/// --workspace` builds it for its own tests); `CUECARD_CLI` overrides.
+pub fn cli_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("CUECARD_CLI") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe()?;
+    for dir in exe.ancestors().skip(1) {
+        let candidate = dir.join("cuecard");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    bail!("the cuecard CLI is not built: run `cargo build -p cuecard-cli`")
+}
+
 /// Whether the tools the end-to-end tests drive are installed; lists the missing ones.
 pub fn missing_tools() -> Vec<&'static str> {
     ["Xvfb", "tauri-driver", "WebKitWebDriver"]

@@ -32,6 +32,7 @@ export const commands = {
 	exportContacts: () => __TAURI_INVOKE<ExportResult>("export_contacts"),
 	/**  The UI reports its first paint of the contacts list; logged as the cold-start time. */
 	uiReady: () => __TAURI_INVOKE<number>("ui_ready"),
+	callReview: (id: CallId) => __TAURI_INVOKE<CallReview>("call_review", { id }),
 	dncList: () => __TAURI_INVOKE<DncEntry[]>("dnc_list"),
 	/**  Puts `number` (as typed; `region` for numbers without a country code) on the list. */
 	dncAdd: (number: string, reason: string | null, region: string) => __TAURI_INVOKE<DncAdded>("dnc_add", { number, reason, region }),
@@ -149,6 +150,15 @@ export type CallDirection = "outbound" | "inbound";
 /**  Identifies a [`crate::Call`]. */
 export type CallId = string;
 
+/**  A call with what is needed to review it. */
+export type CallReview = {
+	call: Call,
+	/**  In time order. */
+	transcript: Utterance[],
+	/**  Oldest first; the last is the current one. */
+	scorecards: Scorecard[],
+};
+
 /**  Where a call is in its life; the terminal states say how it ended. */
 export type CallStatus = "dialing" | "ringing" | "in_progress" | "completed" | "busy" | "no_answer" | "failed" | "canceled";
 
@@ -159,6 +169,27 @@ export type CatalogModel = {
 	approx_mib: number,
 	parameters: string,
 	installed: boolean,
+};
+
+/**  One category of the breakdown (discovery, rapport, objection handling, closing, next steps). */
+export type CategoryScore = {
+	key: string,
+	label: string,
+	/**  Points earned, out of `max`. */
+	score: number | null,
+	max: number | null,
+	weight: number | null,
+};
+
+/**  One rubric check and how well the conversation met it. */
+export type CheckResult = {
+	check_id: string,
+	category: string,
+	/**  0.0–1.0: partial credit, not all-or-nothing. */
+	credit: number | null,
+	explanation: string,
+	/**  The utterances behind the result. */
+	evidence: UtteranceId[],
 };
 
 /**  A cloud engine's endpoint and model. */
@@ -518,6 +549,9 @@ export type PhoneCheck = {
 	time_zone: string | null,
 };
 
+/**  Identifies a [`crate::PracticeSession`]. */
+export type PracticeSessionId = string;
+
 /**  One row as it will be (or was) imported — for the preview table. */
 export type PreviewRow = {
 	row: number,
@@ -553,6 +587,29 @@ export type RowOutcome = { kind: "created"; contact_id: ContactId } |
 { kind: "merged"; contact_id: ContactId; first_row: number | null } | 
 /**  A duplicate that added nothing new. */
 { kind: "unchanged"; contact_id: ContactId; first_row: number | null } | { kind: "failed"; reason: string } | { kind: "blank" };
+
+/**  What was scored. */
+export type ScoreSubject = { kind: "call"; id: CallId } | { kind: "practice_session"; id: PracticeSessionId };
+
+/**  The score of one conversation, explained. */
+export type Scorecard = {
+	id: ScorecardId,
+	subject: ScoreSubject,
+	/**  0–100. */
+	total: number,
+	/**  The rubric version that produced the score, so old scores stay explainable. */
+	rubric_version: string,
+	categories: CategoryScore[],
+	checks: CheckResult[],
+	status: ScorecardStatus,
+	created_at: string,
+};
+
+/**  Identifies a [`crate::Scorecard`]. */
+export type ScorecardId = string;
+
+/**  A scorecard only moves forward: draft → final → reviewed. */
+export type ScorecardStatus = "draft" | "final" | "reviewed";
 
 /**  The secrets Cuecard keeps. */
 export type SecretName = 
@@ -676,6 +733,24 @@ export type UseSettings = {
 	 */
 	fallback_to_local?: boolean,
 };
+
+/**  One committed stretch of speech in a transcript. */
+export type Utterance = {
+	id: UtteranceId,
+	channel: SpeakerChannel,
+	/**  Speaker label when diarisation splits a channel (e.g. two people on the far end). */
+	speaker: string | null,
+	/**  Offset from the start of the call, milliseconds. */
+	start_ms: number,
+	end_ms: number,
+	text: string,
+	/**  0.0–1.0, when the speech-to-text engine reports one. */
+	confidence: number | null,
+	words: WordTiming[],
+};
+
+/**  Identifies an [`crate::Utterance`] within a call's or practice session's transcript. */
+export type UtteranceId = string;
 
 /**  One word and when it was spoken. */
 export type WordTiming = {

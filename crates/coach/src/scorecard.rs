@@ -322,8 +322,11 @@ fn score(
         .checks
         .iter()
         .map(|check| {
-            let (credit, explanation, evidence) =
+            let (credit, explanation, mut evidence) =
                 evaluate(&check.kind, playbook, said, shown, m, next_steps);
+            // Each utterance once, in call order.
+            evidence.sort_unstable();
+            evidence.dedup();
             CheckScore {
                 id: check.id.clone(),
                 category: check.category.clone(),

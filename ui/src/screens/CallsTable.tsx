@@ -1,4 +1,4 @@
-// The calls placed to or received from a contact.
+// The calls placed to or received from a contact; each opens its review.
 import type { Call, Disposition } from "../bindings";
 import { absoluteTime, formatDuration } from "../lib/format";
 
@@ -9,14 +9,14 @@ function dispositionLabel(d: Disposition | null): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-export function CallsTable({ calls }: { calls: Call[] }) {
+export function CallsTable({ calls, onOpen }: { calls: Call[]; onOpen?: (call: Call) => void }) {
   const sorted = [...calls].sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at));
   return (
     <table className="table compact" data-testid="calls">
       <thead>
         <tr>
           <th>When</th>
-          <th>Direction</th>
+          <th>Dir.</th>
           <th>Number</th>
           <th>Status</th>
           <th>Length</th>
@@ -26,8 +26,24 @@ export function CallsTable({ calls }: { calls: Call[] }) {
       <tbody>
         {sorted.map((call) => (
           <tr key={call.id} title={call.notes || undefined}>
-            <td>{absoluteTime(call.started_at)}</td>
-            <td>{call.direction === "outbound" ? "Outbound" : "Inbound"}</td>
+            <td>
+              {onOpen ? (
+                <button
+                  type="button"
+                  className="btn-link"
+                  data-testid="call-open"
+                  title="Review the call: score, evidence, transcript"
+                  onClick={() => onOpen(call)}
+                >
+                  {absoluteTime(call.started_at)}
+                </button>
+              ) : (
+                absoluteTime(call.started_at)
+              )}
+            </td>
+            <td title={call.direction === "outbound" ? "Outbound" : "Inbound"}>
+              {call.direction === "outbound" ? "Out" : "In"}
+            </td>
             <td className="mono">{call.direction === "outbound" ? call.to : call.from}</td>
             <td>{call.status.replace(/_/g, " ")}</td>
             <td>{formatDuration(call.duration_secs)}</td>

@@ -1,4 +1,5 @@
-// One contact's page: header facts, contact details, notes box, timeline and calls; edit and delete.
+// One contact's page: header facts, contact details, notes box, timeline and calls (each
+// opening its review); edit and delete.
 import { useCallback, useEffect, useState } from "react";
 import { commands } from "../bindings";
 import type { Contact, ContactDetail as Detail } from "../bindings";
@@ -9,6 +10,7 @@ import { LocalTime } from "../components/LocalTime";
 import { NoteBox, NotesList } from "./NoteBox";
 import { Timeline } from "./Timeline";
 import { CallsTable } from "./CallsTable";
+import { CallReview } from "./CallReview";
 
 type Props = {
   id: string;
@@ -22,6 +24,7 @@ export function ContactDetail({ id, onBack, onEdit, onDeleted }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
+  const [reviewing, setReviewing] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -53,6 +56,10 @@ export function ContactDetail({ id, onBack, onEdit, onDeleted }: Props) {
       ← Back
     </button>
   );
+
+  if (reviewing) {
+    return <CallReview id={reviewing} onBack={() => setReviewing(null)} />;
+  }
 
   if (!detail) {
     return (
@@ -196,7 +203,7 @@ export function ContactDetail({ id, onBack, onEdit, onDeleted }: Props) {
           {detail.calls.length > 0 && (
             <div className="card">
               <h2>Calls</h2>
-              <CallsTable calls={detail.calls} />
+              <CallsTable calls={detail.calls} onOpen={(call) => setReviewing(call.id)} />
             </div>
           )}
         </div>

@@ -1,0 +1,131 @@
+//! A call filed by `cuecard analyze --contact` reviewed in the real desktop app under
+//! Xvfb: open the contact, open the call, read the score and its breakdown, choose a
+//! check and see the utterances behind it marked in the transcript.
+
+use anyhow::{Context, Result, ensure};
+use cuecard_e2e::*;
+use fantoccini::{Client, Locator};
+use std::process::Command;
+use std::time::Duration;
+
+/// Files the scripted sales dialogue under a contact, as a rep would from the CLI.
+fn seed(data: &std::path::Path) -> Result<()> {
+    let cli = cli_binary()?;
+    let db = data.join(cuecard_store::DB_FILE_NAME);
+    let csv = data.join("contacts.csv");
+    std::fs::write(
+        &csv,
+        "Name,Phone,Email\nDana Lee,+91 98123 45678,dana@example.com\n",
+    )?;
+    let mut segments = Vec::new();
+    let mut t = 0;
+    for line in include_str!("../../assets/speech/sales-dialogue.txt").lines() {
+        let (channel, text) = match (line.strip_prefix("rep:"), line.strip_prefix("prospect:")) {
+            (Some(x), _) => ("rep", x.trim()),
+            (_, Some(x)) => ("far_end", x.trim()),
+            _ => continue,
+        };
+        segments.push(
+            serde_json::json!({"channel": channel, "speaker": null, "start_ms": t,
+            "end_ms": t + 4000, "text": text, "confidence": null, "words": []}),
+        );
+        t += 5000;
+    }
+    let transcript = data.join("call.json");
+    std::fs::write(
+        &transcript,
+        serde_json::json!({ "segments": segments }).to_string(),
+    )?;
+    for args in [
+        vec![
+            "contacts".into(),
+            "import".into(),
+            csv.display().to_string(),
+        ],
+        vec![
+            "analyze".into(),
+            transcript.display().to_string(),
+            "--contact".into(),
+            "dana@example.com".into(),
+        ],
+    ] {
+        let out = Command::new(&cli)
+            .arg("--db")
+            .arg(&db)
+            .args(&args)
+            .output()?;
+        ensure!(
+            out.status.success(),
+            "cuecard {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+async fn count(client: &Client, css: &str) -> Result<usize> {
+    Ok(client.find_all(Locator::Css(css)).await?.len())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scored_call_is_reviewed_with_its_evidence() -> Result<()> {
+    let Some(app) = prerequisites() else {
+        return Ok(());
+    };
+    let data = tempfile::tempdir()?;
+    seed(data.path())?;
+    let xvfb = Xvfb::start()?;
+    let driver = TauriDriver::start(&xvfb.display, data.path())?;
+    let client = connect(&driver, &app).await?;
+    let result = async {
+        wait_css(&client, "[data-testid=contact-row]").await?;
+        client
+            .find(Locator::Css("[data-testid=contact-row] td"))
+            .await?
+            .click()
+            .await?;
+        wait_css(&client, "[data-testid=contact-detail]").await?;
+        wait_css(&client, "[data-testid=call-open]")
+            .await?
+            .click()
+            .await?;
+        wait_css(&client, "[data-testid=review-score]").await?;
+        let score = text_of(&client, "[data-testid=review-score]").await?;
+        ensure!(score.contains("rubric default v2"), "{score}");
+        let summary = text_of(&client, "[data-testid=review-summary]").await?;
+        ensure!(summary.contains("Next step: “"), "{summary}");
+        ensure!(count(&client, "[data-testid=review-transcript] li").await? == 12);
+        ensure!(count(&client, "[data-testid=review-transcript] li.evidence").await? == 0);
+        // The price objection (turn 8) and the rep's answer (turn 9).
+        client
+            .find(Locator::Css("[data-testid=check-objections-answered]"))
+            .await?
+            .click()
+            .await?;
+        wait_until(&client, "the evidence is marked", async |c: &Client| {
+            Ok(count(c, "[data-testid=review-transcript] li.evidence").await? > 0)
+        })
+        .await?;
+        let marked = text_of(&client, "[data-testid=review-transcript] li.evidence").await?;
+        ensure!(marked.contains("the price is my main concern"), "{marked}");
+        ensure!(count(&client, "[data-testid=review-transcript] li.evidence").await? == 2);
+        save_screenshot(&xvfb, "call-review.png")?;
+        // Back to the contact.
+        client
+            .find(Locator::Css("[data-testid=review-back]"))
+            .await?
+            .click()
+            .await?;
+        wait_css(&client, "[data-testid=call-open]")
+            .await
+            .context("back on the contact")?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    if result.is_err() {
+        let _ = save_screenshot(&xvfb, "call-review-failure.png");
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+    result
+}
