@@ -6,6 +6,7 @@
 
 mod audio_commands;
 mod call_commands;
+mod coach_commands;
 mod commands;
 mod dnc_commands;
 mod error;
@@ -40,6 +41,11 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             commands::export_contacts,
             commands::ui_ready,
             call_commands::call_review,
+            coach_commands::coach_document,
+            coach_commands::coach_document_save,
+            coach_commands::coach_document_import,
+            coach_commands::coach_document_export,
+            coach_commands::coach_document_reset,
             dnc_commands::dnc_list,
             dnc_commands::dnc_add,
             dnc_commands::dnc_remove,

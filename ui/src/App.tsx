@@ -16,6 +16,7 @@ import { ContactForm } from "./screens/ContactForm";
 import { ImportWizard } from "./screens/ImportWizard";
 import { AudioSettings } from "./screens/AudioSettings";
 import { SpeechSettings } from "./screens/SpeechSettings";
+import { PlaybookSettings } from "./screens/PlaybookSettings";
 import { DoNotCall } from "./screens/DoNotCall";
 
 type Startup =
@@ -30,6 +31,7 @@ type View =
   | { name: "import" }
   | { name: "audio" }
   | { name: "speech" }
+  | { name: "playbook" }
   | { name: "dnc" };
 
 export function App() {
@@ -89,7 +91,11 @@ export function App() {
   }
 
   const nav: NavTarget =
-    view.name === "import" || view.name === "audio" || view.name === "speech" || view.name === "dnc"
+    view.name === "import" ||
+    view.name === "audio" ||
+    view.name === "speech" ||
+    view.name === "playbook" ||
+    view.name === "dnc"
       ? view.name
       : "contacts";
 
@@ -97,6 +103,7 @@ export function App() {
     if (target === "import") setView({ name: "import" });
     else if (target === "audio") setView({ name: "audio" });
     else if (target === "speech") setView({ name: "speech" });
+    else if (target === "playbook") setView({ name: "playbook" });
     else if (target === "dnc") setView({ name: "dnc" });
     else {
       setView({ name: "list" });
@@ -184,6 +191,9 @@ export function App() {
       break;
     case "speech":
       screen = <SpeechSettings />;
+      break;
+    case "playbook":
+      screen = <PlaybookSettings />;
       break;
     case "dnc":
       screen = <DoNotCall />;

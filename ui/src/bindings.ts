@@ -33,6 +33,18 @@ export const commands = {
 	/**  The UI reports its first paint of the contacts list; logged as the cold-start time. */
 	uiReady: () => __TAURI_INVOKE<number>("ui_ready"),
 	callReview: (id: CallId) => __TAURI_INVOKE<CallReview>("call_review", { id }),
+	coachDocument: (kind: DocumentKind) => __TAURI_INVOKE<CoachDocument>("coach_document", { kind }),
+	/**  Validates and saves the edited text; a bad edit leaves the saved file as it was. */
+	coachDocumentSave: (kind: DocumentKind, toml: string) => __TAURI_INVOKE<CoachDocument>("coach_document_save", { kind, toml }),
+	/**
+	 *  Reads a TOML file (a playbook or rubric shared by the team) and saves it as the
+	 *  team's, once it validates.
+	 */
+	coachDocumentImport: (kind: DocumentKind, path: string) => __TAURI_INVOKE<CoachDocument>("coach_document_import", { kind, path }),
+	/**  Writes the document in force to `path`. */
+	coachDocumentExport: (kind: DocumentKind, path: string) => __TAURI_INVOKE<string>("coach_document_export", { kind, path }),
+	/**  Back to the built-in default. */
+	coachDocumentReset: (kind: DocumentKind) => __TAURI_INVOKE<CoachDocument>("coach_document_reset", { kind }),
 	dncList: () => __TAURI_INVOKE<DncEntry[]>("dnc_list"),
 	/**  Puts `number` (as typed; `region` for numbers without a country code) on the list. */
 	dncAdd: (number: string, reason: string | null, region: string) => __TAURI_INVOKE<DncAdded>("dnc_add", { number, reason, region }),
@@ -198,6 +210,16 @@ export type CloudSettings = {
 	model: string,
 };
 
+/**  A document as the editor shows it. */
+export type CoachDocument = {
+	kind: DocumentKind,
+	toml: string,
+	/**  False while the built-in default is in use. */
+	custom: boolean,
+	/**  "14 cards (7 objections, 2 battlecards), 3 rules, 5 stage guides · v2". */
+	summary: string,
+};
+
 /**  One column of the file and where its values go. */
 export type ColumnMapping = {
 	/**  0-based column index. */
@@ -334,6 +356,9 @@ export type DncSource =
 "import" | 
 /**  The contact asked not to be called. */
 "opt_out";
+
+/**  Which document. */
+export type DocumentKind = "playbook" | "rubric";
 
 /**  The result of an echo test. */
 export type EchoTestResult = {

@@ -13,6 +13,7 @@ use crate::output::Output;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use cuecard_coach::analysis::CallAnalysis;
+use cuecard_coach::documents;
 use cuecard_coach::live::CoachOutput;
 use cuecard_coach::metrics::LiveMetrics;
 use cuecard_coach::playbook::Playbook;
@@ -32,10 +33,11 @@ pub struct AnalyzeArgs {
     /// A call recording (WAV or Ogg Opus; stereo = rep left, far end right) or a
     /// transcript (`.json`, as `cuecard transcribe --json` writes it).
     pub file: PathBuf,
-    /// A playbook TOML file (default: the built-in playbook for a generic B2B team).
+    /// A playbook TOML file (default: the team's, as edited in the app; else the built-in
+    /// playbook for a generic B2B team).
     #[arg(long)]
     pub playbook: Option<PathBuf>,
-    /// A scoring rubric TOML file (default: the built-in rubric).
+    /// A scoring rubric TOML file (default: the team's, else the built-in rubric).
     #[arg(long)]
     pub rubric: Option<PathBuf>,
     /// File the call under this contact (id, phone number or e-mail) in the database.
@@ -125,9 +127,10 @@ pub fn run(
         }
         _ => None,
     };
+    // The team's playbook and rubric (Settings → Playbook) unless files are named.
     let playbook = match &args.playbook {
         Some(path) => Playbook::load(path)?,
-        None => Playbook::default_b2b(),
+        None => documents::playbook(cuecard_store::playbook_path().as_deref())?,
     };
     let is_json = args
         .file
@@ -146,7 +149,7 @@ pub fn run(
     segments.sort_by_key(|s| (s.end_ms, s.start_ms));
     let rubric = match &args.rubric {
         Some(path) => Rubric::load(path)?,
-        None => Rubric::default_rubric(),
+        None => documents::rubric(cuecard_store::rubric_path().as_deref())?,
     };
     let said: Vec<Said<'_>> = segments
         .iter()

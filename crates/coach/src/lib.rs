@@ -18,6 +18,8 @@
 //!   and how clear they are (action, time, owner, the customer's yes).
 //! - [`analysis`]: after the call, the figures and a short summary, each pointing at the
 //!   utterances behind it.
+//! - [`documents`]: the team's playbook and rubric as files the app edits, with the
+//!   built-in defaults until the team saves its own.
 //! - [`assist`]: optional suggestions from a language model, asked in the background
 //!   after the customer speaks and dropped when late; the rules never wait for them.
 //! - [`scorecard`]: after the call, a 0–100 score from an editable, versioned rubric of
@@ -28,6 +30,7 @@
 
 pub mod analysis;
 pub mod assist;
+pub mod documents;
 pub mod live;
 pub mod matcher;
 pub mod metrics;

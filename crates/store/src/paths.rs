@@ -28,6 +28,17 @@ pub fn speech_settings_path() -> Option<PathBuf> {
     data_dir().map(|d| d.join("speech.json"))
 }
 
+/// The team's playbook as edited in the app (`cuecard_coach::playbook::Playbook`; the
+/// built-in default when absent).
+pub fn playbook_path() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("playbook.toml"))
+}
+
+/// The team's scoring rubric as edited in the app (`cuecard_coach::scorecard::Rubric`).
+pub fn rubric_path() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("rubric.toml"))
+}
+
 /// The whisper models directory (`cuecard_models::store::ModelStore`).
 pub fn models_dir() -> Option<PathBuf> {
     data_dir().map(|d| d.join("models"))

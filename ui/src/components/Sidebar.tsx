@@ -1,5 +1,5 @@
 // Left navigation: the app name and the places a user can go.
-export type NavTarget = "contacts" | "import" | "dnc" | "audio" | "speech";
+export type NavTarget = "contacts" | "import" | "dnc" | "audio" | "speech" | "playbook";
 
 type Props = {
   active: NavTarget | null;
@@ -36,6 +36,7 @@ export function Sidebar({ active, version, onNavigate }: Props) {
       <div className="nav-section">Settings</div>
       <NavItem target="audio" label="Audio" active={active} onNavigate={onNavigate} />
       <NavItem target="speech" label="Speech" active={active} onNavigate={onNavigate} />
+      <NavItem target="playbook" label="Playbook" active={active} onNavigate={onNavigate} />
       {version && <div className="sidebar-footer">v{version}</div>}
     </nav>
   );

@@ -1,0 +1,76 @@
+//! The commands behind Settings → Playbook: the team's playbook and scoring rubric as
+//! TOML — read (the built-in default until the team saves its own), validated and
+//! saved, imported from and exported to a file, reset. The work is in
+//! `cuecard_coach::documents`; the files live in the app-data directory, where the CLI's
+//! `cuecard analyze` finds them too.
+
+use crate::error::CommandError;
+use cuecard_coach::documents::{self, CoachDocument, DocumentKind};
+use std::path::{Path, PathBuf};
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+fn path_of(kind: DocumentKind) -> Result<PathBuf> {
+    match kind {
+        DocumentKind::Playbook => cuecard_store::playbook_path(),
+        DocumentKind::Rubric => cuecard_store::rubric_path(),
+    }
+    .ok_or_else(|| CommandError::new("unavailable", "no data directory on this system"))
+}
+
+fn invalid(e: cuecard_coach::PlaybookError) -> CommandError {
+    CommandError::new("invalid", e.to_string())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn coach_document(kind: DocumentKind) -> Result<CoachDocument> {
+    documents::load(kind, &path_of(kind)?).map_err(invalid)
+}
+
+/// Validates and saves the edited text; a bad edit leaves the saved file as it was.
+#[tauri::command]
+#[specta::specta]
+pub async fn coach_document_save(kind: DocumentKind, toml: String) -> Result<CoachDocument> {
+    let saved = documents::save(kind, &path_of(kind)?, &toml).map_err(invalid)?;
+    tracing::info!(?kind, "coaching document saved");
+    Ok(saved)
+}
+
+/// Reads a TOML file (a playbook or rubric shared by the team) and saves it as the
+/// team's, once it validates.
+#[tauri::command]
+#[specta::specta]
+pub async fn coach_document_import(kind: DocumentKind, path: String) -> Result<CoachDocument> {
+    let source = Path::new(path.trim());
+    let text = std::fs::read_to_string(source).map_err(|e| {
+        CommandError::new("invalid", format!("cannot read {}: {e}", source.display()))
+    })?;
+    // Errors name the imported file, not ours.
+    kind.check(&text, source).map_err(invalid)?;
+    documents::save(kind, &path_of(kind)?, &text).map_err(invalid)
+}
+
+/// Writes the document in force to `path`.
+#[tauri::command]
+#[specta::specta]
+pub async fn coach_document_export(kind: DocumentKind, path: String) -> Result<String> {
+    let doc = documents::load(kind, &path_of(kind)?).map_err(invalid)?;
+    let target = PathBuf::from(path.trim());
+    if target.as_os_str().is_empty() || target.is_dir() {
+        return Err(CommandError::new(
+            "invalid",
+            format!("{:?} is not a file path", path),
+        ));
+    }
+    std::fs::write(&target, doc.toml)
+        .map_err(|e| CommandError::new("io", format!("cannot write {}: {e}", target.display())))?;
+    Ok(target.display().to_string())
+}
+
+/// Back to the built-in default.
+#[tauri::command]
+#[specta::specta]
+pub async fn coach_document_reset(kind: DocumentKind) -> Result<CoachDocument> {
+    documents::reset(kind, &path_of(kind)?).map_err(invalid)
+}

@@ -1,0 +1,121 @@
+//! Settings → Playbook in the real desktop app under Xvfb: the built-in playbook is
+//! shown, a broken edit is refused with its location and nothing is written, a good edit
+//! is saved as the team's file (where `cuecard analyze` finds it), and reset removes it.
+
+use anyhow::{Result, ensure};
+use cuecard_e2e::*;
+use fantoccini::{Client, Locator};
+use std::time::Duration;
+
+/// Replaces the editor's text, as typing would (React sees an input event).
+async fn set_text(client: &Client, text: &str) -> Result<()> {
+    client
+        .execute(
+            r#"const [text] = arguments;
+               const area = document.querySelector('[data-testid=doc-text]');
+               const setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
+               setter.call(area, text);
+               area.dispatchEvent(new Event('input', { bubbles: true }));"#,
+            vec![serde_json::json!(text)],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn editor_text(client: &Client) -> Result<String> {
+    Ok(client
+        .execute(
+            "return document.querySelector('[data-testid=doc-text]').value;",
+            vec![],
+        )
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_playbook_is_edited_validated_saved_and_reset() -> Result<()> {
+    let Some(app) = prerequisites() else {
+        return Ok(());
+    };
+    let data = tempfile::tempdir()?;
+    let file = data.path().join("playbook.toml");
+    let xvfb = Xvfb::start()?;
+    let driver = TauriDriver::start(&xvfb.display, data.path())?;
+    let client = connect(&driver, &app).await?;
+    let result = async {
+        wait_css(&client, "[data-testid=contacts-list]").await?;
+        client
+            .find(Locator::Css("[data-testid=nav-playbook]"))
+            .await?
+            .click()
+            .await?;
+        wait_until(&client, "the playbook is loaded", async |c: &Client| {
+            Ok(text_of(c, "[data-testid=doc-summary]")
+                .await?
+                .starts_with("The built-in playbook"))
+        })
+        .await?;
+        let original = editor_text(&client).await?;
+        ensure!(original.contains("name = \"Generic B2B\""), "{original}");
+
+        // Two cards with one id: refused, named, and nothing written.
+        set_text(
+            &client,
+            &original.replace("id = \"objection-timing\"", "id = \"objection-price\""),
+        )
+        .await?;
+        client
+            .find(Locator::Css("[data-testid=doc-save]"))
+            .await?
+            .click()
+            .await?;
+        wait_css(&client, "[data-testid=doc-message]").await?;
+        let message = text_of(&client, "[data-testid=doc-message]").await?;
+        ensure!(
+            message.contains("card \"objection-price\": id: is used by another card or rule"),
+            "{message}"
+        );
+        ensure!(!file.exists(), "a refused edit was written");
+
+        set_text(
+            &client,
+            &original.replace("Generic B2B", "Acme inside sales"),
+        )
+        .await?;
+        client
+            .find(Locator::Css("[data-testid=doc-save]"))
+            .await?
+            .click()
+            .await?;
+        wait_until(&client, "the edit is saved", async |c: &Client| {
+            Ok(text_of(c, "[data-testid=doc-summary]")
+                .await?
+                .starts_with("Your team's playbook"))
+        })
+        .await?;
+        ensure!(std::fs::read_to_string(&file)?.contains("Acme inside sales"));
+        save_screenshot(&xvfb, "playbook-settings.png")?;
+
+        client
+            .find(Locator::Css("[data-testid=doc-reset]"))
+            .await?
+            .click()
+            .await?;
+        wait_until(&client, "the default is back", async |c: &Client| {
+            Ok(text_of(c, "[data-testid=doc-summary]")
+                .await?
+                .starts_with("The built-in playbook"))
+        })
+        .await?;
+        ensure!(!file.exists(), "reset left the team's file");
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    if result.is_err() {
+        let _ = save_screenshot(&xvfb, "playbook-settings-failure.png");
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+    result
+}
