@@ -22,6 +22,16 @@ async fn set_text(client: &Client, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// Waits until the summary line starts with `prefix`.
+async fn summary_starts(client: &Client, what: &str, prefix: &str) -> Result<()> {
+    wait_until(client, what, async |c: &Client| {
+        Ok(text_of(c, "[data-testid=doc-summary]")
+            .await?
+            .starts_with(prefix))
+    })
+    .await
+}
+
 async fn editor_text(client: &Client) -> Result<String> {
     Ok(client
         .execute(
@@ -51,12 +61,7 @@ async fn the_playbook_is_edited_validated_saved_and_reset() -> Result<()> {
             .await?
             .click()
             .await?;
-        wait_until(&client, "the playbook is loaded", async |c: &Client| {
-            Ok(text_of(c, "[data-testid=doc-summary]")
-                .await?
-                .starts_with("The built-in playbook"))
-        })
-        .await?;
+        summary_starts(&client, "the playbook is loaded", "The built-in playbook").await?;
         let original = editor_text(&client).await?;
         ensure!(original.contains("name = \"Generic B2B\""), "{original}");
 
@@ -89,12 +94,7 @@ async fn the_playbook_is_edited_validated_saved_and_reset() -> Result<()> {
             .await?
             .click()
             .await?;
-        wait_until(&client, "the edit is saved", async |c: &Client| {
-            Ok(text_of(c, "[data-testid=doc-summary]")
-                .await?
-                .starts_with("Your team's playbook"))
-        })
-        .await?;
+        summary_starts(&client, "the edit is saved", "Your team's playbook").await?;
         ensure!(std::fs::read_to_string(&file)?.contains("Acme inside sales"));
         save_screenshot(&xvfb, "playbook-settings.png")?;
 
@@ -103,12 +103,7 @@ async fn the_playbook_is_edited_validated_saved_and_reset() -> Result<()> {
             .await?
             .click()
             .await?;
-        wait_until(&client, "the default is back", async |c: &Client| {
-            Ok(text_of(c, "[data-testid=doc-summary]")
-                .await?
-                .starts_with("The built-in playbook"))
-        })
-        .await?;
+        summary_starts(&client, "the default is back", "The built-in playbook").await?;
         ensure!(!file.exists(), "reset left the team's file");
         Ok::<_, anyhow::Error>(())
     }

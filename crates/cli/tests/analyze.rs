@@ -116,20 +116,7 @@ fn database_with_dana(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 fn dialogue_transcript(path: &std::path::Path) {
-    let mut segments = Vec::new();
-    let mut t = 0;
-    for line in include_str!("../../../assets/speech/sales-dialogue.txt").lines() {
-        let (channel, text) = match (line.strip_prefix("rep:"), line.strip_prefix("prospect:")) {
-            (Some(x), _) => ("rep", x.trim()),
-            (_, Some(x)) => ("far_end", x.trim()),
-            _ => continue,
-        };
-        segments.push(
-            serde_json::json!({"channel": channel, "speaker": null, "start_ms": t,
-            "end_ms": t + 4000, "text": text, "confidence": null, "words": []}),
-        );
-        t += 5000;
-    }
+    let segments = cuecard_stt::testing::sales_dialogue_transcript();
     std::fs::write(
         path,
         serde_json::json!({ "segments": segments }).to_string(),

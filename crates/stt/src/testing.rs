@@ -92,6 +92,32 @@ pub fn sales_dialogue_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/speech/sales-dialogue.txt")
 }
 
+/// The sales dialogue as a transcript without audio: one segment per turn, each 4 s
+/// long, turns 5 s apart — what `cuecard transcribe --json` would write for it.
+pub fn sales_dialogue_transcript() -> Vec<crate::Segment> {
+    let text = std::fs::read_to_string(sales_dialogue_script()).expect("read the dialogue script");
+    let mut segments = Vec::new();
+    let mut start_ms = 0;
+    for line in text.lines() {
+        let (channel, words) = match (line.strip_prefix("rep:"), line.strip_prefix("prospect:")) {
+            (Some(w), _) => (Channel::Rep, w.trim()),
+            (_, Some(w)) => (Channel::FarEnd, w.trim()),
+            _ => continue,
+        };
+        segments.push(crate::Segment {
+            channel,
+            speaker: None,
+            start_ms,
+            end_ms: start_ms + 4_000,
+            text: words.to_owned(),
+            confidence: None,
+            words: Vec::new(),
+        });
+        start_ms += 5_000;
+    }
+    segments
+}
+
 /// Renders a script of `rep:` / `prospect:` lines with espeak-ng: one voice per side,
 /// `gap_ms` of silence between turns.
 pub fn render_dialogue(script: &Path, gap_ms: u32) -> Dialogue {
