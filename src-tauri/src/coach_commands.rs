@@ -42,13 +42,7 @@ pub async fn coach_document_save(kind: DocumentKind, toml: String) -> Result<Coa
 #[tauri::command]
 #[specta::specta]
 pub async fn coach_document_import(kind: DocumentKind, path: String) -> Result<CoachDocument> {
-    let source = Path::new(path.trim());
-    let text = std::fs::read_to_string(source).map_err(|e| {
-        CommandError::new("invalid", format!("cannot read {}: {e}", source.display()))
-    })?;
-    // Errors name the imported file, not ours.
-    kind.check(&text, source).map_err(invalid)?;
-    documents::save(kind, &path_of(kind)?, &text).map_err(invalid)
+    documents::import(kind, &path_of(kind)?, Path::new(path.trim())).map_err(invalid)
 }
 
 /// Writes the document in force to `path`.

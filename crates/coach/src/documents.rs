@@ -111,6 +111,21 @@ pub fn save(kind: DocumentKind, path: &Path, toml: &str) -> Result<CoachDocument
     })
 }
 
+/// Imports a shared file as the team's document at `path`: read and validated (errors
+/// name `source`), then saved; a bad file leaves the team's document as it was.
+pub fn import(
+    kind: DocumentKind,
+    path: &Path,
+    source: &Path,
+) -> Result<CoachDocument, PlaybookError> {
+    let text = std::fs::read_to_string(source).map_err(|e| PlaybookError::Io {
+        path: source.to_owned(),
+        source: e,
+    })?;
+    kind.check(&text, source)?;
+    save(kind, path, &text)
+}
+
 /// Goes back to the built-in default (removes the team's file).
 pub fn reset(kind: DocumentKind, path: &Path) -> Result<CoachDocument, PlaybookError> {
     match std::fs::remove_file(path) {
@@ -174,6 +189,38 @@ mod tests {
 
         let back = reset(DocumentKind::Playbook, &path).expect("reset");
         assert!(!back.custom && !path.exists());
+    }
+
+    #[test]
+    fn an_import_is_validated_against_its_own_file_name() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("playbook.toml");
+        let shared = dir.path().join("team-playbook.toml");
+        let err = import(DocumentKind::Playbook, &path, &shared)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("team-playbook.toml"), "{err}");
+        std::fs::write(
+            &shared,
+            "[playbook]\nid = \"t\"\nname = \"\"\nversion = 1\n",
+        )
+        .expect("write");
+        let err = import(DocumentKind::Playbook, &path, &shared)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("team-playbook.toml: playbook: name"), "{err}");
+        assert!(!path.exists(), "a bad import wrote the team's file");
+        std::fs::write(
+            &shared,
+            "[playbook]\nid = \"t\"\nname = \"Team\"\nversion = 1\n",
+        )
+        .expect("write");
+        let doc = import(DocumentKind::Playbook, &path, &shared).expect("import");
+        assert!(
+            doc.custom && doc.summary.contains("0 cards"),
+            "{}",
+            doc.summary
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { commands } from "../bindings";
 import type { CallReview as Review, CheckResult, Utterance } from "../bindings";
 import { errorMessage } from "../lib/api";
+import { LoadingScreen } from "../components/LoadingScreen";
 import { absoluteTime, formatDuration } from "../lib/format";
 
 type Props = { id: string; onBack: () => void };
@@ -64,18 +65,7 @@ export function CallReview({ id, onBack }: Props) {
     </button>
   );
   if (!review) {
-    return (
-      <section className="screen" data-testid="call-review">
-        <header className="screen-header">{back}</header>
-        {error ? (
-          <p className="error-banner" role="alert">
-            {error}
-          </p>
-        ) : (
-          <p className="muted">Loading…</p>
-        )}
-      </section>
-    );
+    return <LoadingScreen testId="call-review" header={back} error={error} />;
   }
   const { call, transcript } = review;
   const notes = call.notes.split("\n").filter((l) => l.trim());

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from "react";
 import { commands } from "../bindings";
 import type { Contact, ContactDetail as Detail } from "../bindings";
 import { errorMessage } from "../lib/api";
+import { LoadingScreen } from "../components/LoadingScreen";
 import { companyLine, displayName, formatMoney } from "../lib/format";
 import { DncBadge, DoNotEmailBadge, StageBadge, TagChips } from "../components/Badges";
 import { LocalTime } from "../components/LocalTime";
@@ -62,18 +63,7 @@ export function ContactDetail({ id, onBack, onEdit, onDeleted }: Props) {
   }
 
   if (!detail) {
-    return (
-      <section className="screen" data-testid="contact-detail">
-        <header className="screen-header">{back}</header>
-        {error ? (
-          <p className="error-banner" role="alert">
-            {error}
-          </p>
-        ) : (
-          <p className="muted">Loading…</p>
-        )}
-      </section>
-    );
+    return <LoadingScreen testId="contact-detail" header={back} error={error} />;
   }
 
   const c = detail.contact;
