@@ -3,7 +3,10 @@
 //! DNC-scrub, insert with outbox, search index and timeline — into a fresh file-backed
 //! database. Also times the 100,000-row preview.
 //!
-//! Run: `cargo bench -p cuecard-contacts --bench import` (release).
+//! Run: `cargo bench -p cuecard-contacts --bench import` (release). `RUNS=N` sets the
+//! number of imports; `ROWS=N` a smaller file and `PREVIEW=0` no preview, for counting
+//! instructions under callgrind (see BENCHMARKS.md), which this noisy machine needs to
+//! tell a 10% change from the noise.
 
 use cuecard_contacts::{ImportOptions, import, preview};
 use cuecard_core::DncSource;
@@ -15,13 +18,20 @@ use std::time::Instant;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const ROWS: usize = 100_000;
+/// Rows in the generated file, unless `ROWS` says otherwise.
+fn rows() -> usize {
+    env_number("ROWS").unwrap_or(100_000)
+}
+
+fn env_number(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
 
 /// A CSV like a real export: several phone spellings, quoted commas, some duplicates
 /// and some broken numbers.
-fn generate() -> Vec<u8> {
+fn generate(rows: usize) -> Vec<u8> {
     let mut csv = String::from("Full Name,Company,Title,Mobile,Email,Tags,Stage,Deal Value\r\n");
-    for i in 0..ROWS {
+    for i in 0..rows {
         // 2% of rows repeat an earlier row's number (a duplicate to merge).
         let n = if i % 50 == 49 { i - 7 } else { i };
         let phone = match i % 4 {
@@ -47,19 +57,20 @@ fn generate() -> Vec<u8> {
 }
 
 fn main() {
-    let csv = generate();
-    println!("{} rows, {:.1} MB", ROWS, csv.len() as f64 / 1e6);
+    let rows = rows();
+    let csv = generate(rows);
+    println!("{} rows, {:.1} MB", rows, csv.len() as f64 / 1e6);
     let options = ImportOptions::new("bench.csv", "IN");
     let region = cuecard_contacts::phone::region("IN").expect("region");
     let started = Instant::now();
-    for i in 0..ROWS {
+    for i in 0..rows {
         let _ = std::hint::black_box(cuecard_contacts::normalize_phone(
             &format!("098{:03}{:05}", i / 100_000, i % 100_000),
             region,
         ));
     }
     println!(
-        "normalise {ROWS} numbers alone: {:.0} ms",
+        "normalise {rows} numbers alone: {:.0} ms",
         started.elapsed().as_secs_f64() * 1000.0
     );
     let started = Instant::now();
@@ -70,11 +81,7 @@ fn main() {
         table.rows.len()
     );
     let mut timings = Vec::new();
-    for run in 0..std::env::var("RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3)
-    {
+    for run in 0..env_number("RUNS").unwrap_or(3) {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut store = Store::open(dir.path().join("bench.db")).expect("open");
         store
@@ -93,7 +100,7 @@ fn main() {
             report.failed,
             report.dnc_flagged
         );
-        if run == 0 {
+        if run == 0 && env_number("PREVIEW") != Some(0) {
             let mut fresh = Store::open(dir.path().join("preview.db")).expect("open");
             let started = Instant::now();
             preview(&mut fresh, &csv, &options, 20).expect("preview");
@@ -105,7 +112,7 @@ fn main() {
     }
     timings.sort();
     println!(
-        "import {ROWS} rows: median {:.0} ms, best {:.0} ms",
+        "import {rows} rows: median {:.0} ms, best {:.0} ms",
         timings[timings.len() / 2].as_secs_f64() * 1000.0,
         timings[0].as_secs_f64() * 1000.0
     );

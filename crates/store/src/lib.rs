@@ -160,6 +160,7 @@ impl Store {
     pub fn write<T>(&mut self, work: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
         let mut writer = self.writer()?;
         let value = work(&mut writer)?;
+        writer.flush_keys()?;
         let Writer { tx, clock, .. } = writer;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('hlc_last', ?1)
@@ -184,6 +185,7 @@ impl Store {
             tx: self.conn.transaction()?,
             clock: &mut self.clock,
             now: cuecard_core::now(),
+            pending_keys: std::cell::RefCell::default(),
         })
     }
 
@@ -209,12 +211,17 @@ pub struct Writer<'s> {
     tx: Transaction<'s>,
     clock: &'s mut HlcClock,
     now: Timestamp,
+    /// Lookup keys (kind, value, contact id) of contacts inserted in this transaction,
+    /// not yet written: see [`Writer::flush_keys`].
+    pending_keys: std::cell::RefCell<Vec<(&'static str, String, String)>>,
 }
 
 impl Writer<'_> {
-    /// The connection inside the transaction (reads see this transaction's writes).
-    pub fn conn(&self) -> &Connection {
-        &self.tx
+    /// The connection inside the transaction (reads see this transaction's writes,
+    /// contact lookup keys included).
+    pub fn conn(&self) -> Result<&Connection> {
+        self.flush_keys()?;
+        Ok(&self.tx)
     }
 
     /// The time this transaction stamps on rows it writes.
