@@ -12,16 +12,15 @@
 use crate::output::Output;
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use cuecard_calls::filing::sort_transcript;
+use cuecard_calls::{CallRecord, Filed, RecordingSource, file_call, review_call};
 use cuecard_coach::analysis::CallAnalysis;
 use cuecard_coach::documents;
 use cuecard_coach::live::CoachOutput;
 use cuecard_coach::metrics::LiveMetrics;
 use cuecard_coach::playbook::Playbook;
-use cuecard_coach::scorecard::{Review, Rubric, Said, Score, review};
-use cuecard_core::{
-    Call, CallDirection, CallId, CallStatus, Contact, ContactId, RecordingRef, ScoreSubject,
-    ScorecardId, TimelineKind, Utterance, UtteranceId,
-};
+use cuecard_coach::scorecard::{Rubric, Score};
+use cuecard_core::CallDirection;
 use cuecard_store::Store;
 use cuecard_stt::audio_file::{self, ChannelLayout};
 use cuecard_stt::{Channel, Segment};
@@ -62,16 +61,6 @@ pub enum Direction {
     Inbound,
 }
 
-/// Where a saved call went.
-#[derive(Serialize)]
-struct Saved {
-    call_id: CallId,
-    contact_id: Option<ContactId>,
-    scorecard_id: ScorecardId,
-    /// The copy of the recording, when the input was audio.
-    recording: Option<PathBuf>,
-}
-
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum TranscriptFile {
@@ -90,7 +79,7 @@ struct Analysis {
     analysis: CallAnalysis,
     score: Score,
     #[serde(skip_serializing_if = "Option::is_none")]
-    saved: Option<Saved>,
+    saved: Option<Filed>,
 }
 
 fn read_transcript(path: &Path) -> Result<Vec<Segment>> {
@@ -146,30 +135,27 @@ pub fn run(
     if segments.is_empty() {
         bail!("{}: no speech to analyse", args.file.display());
     }
-    segments.sort_by_key(|s| (s.end_ms, s.start_ms));
+    sort_transcript(&mut segments);
     let rubric = match &args.rubric {
         Some(path) => Rubric::load(path)?,
         None => documents::rubric(cuecard_store::rubric_path().as_deref())?,
     };
-    let said: Vec<Said<'_>> = segments
-        .iter()
-        .map(|s| Said {
-            channel: s.channel,
-            text: &s.text,
-            start_ms: s.start_ms,
-            end_ms: s.end_ms,
-        })
-        .collect();
-    let review = review(&playbook, &rubric, &said)?;
+    let review = review_call(&playbook, &rubric, &segments)?;
     let saved = match filing {
         Some((mut store, db, contact)) => Some(file_call(
             &mut store,
             &db,
-            &args,
-            (!is_json).then_some(args.file.as_path()),
-            contact.as_ref(),
-            &segments,
-            &review,
+            CallRecord {
+                contact: contact.as_ref(),
+                direction: match args.direction {
+                    Direction::Outbound => CallDirection::Outbound,
+                    Direction::Inbound => CallDirection::Inbound,
+                },
+                segments: &segments,
+                review: &review,
+                recording: (!is_json).then_some(RecordingSource::Copy(&args.file)),
+                ended_at: cuecard_core::now(),
+            },
         )?),
         None => None,
     };
@@ -288,140 +274,6 @@ pub fn run(
             }
         }
     })
-}
-
-/// Files the call: the recording copied in, the call with the summary as its notes, its
-/// transcript, its scorecard and a timeline line — in one transaction, after the copy.
-fn file_call(
-    store: &mut Store,
-    db: &Path,
-    args: &AnalyzeArgs,
-    audio: Option<&Path>,
-    contact: Option<&Contact>,
-    segments: &[Segment],
-    review: &Review,
-) -> Result<Saved> {
-    let call_id = CallId::new();
-    let duration_ms = segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
-    let ended_at = cuecard_core::now();
-    let started_at = ended_at - chrono::Duration::milliseconds(i64::from(duration_ms));
-    let (recording, copy) = match audio {
-        Some(path) => {
-            let (reference, copy) = copy_recording(db, path, call_id, duration_ms)?;
-            (Some(reference), Some(copy))
-        }
-        None => (None, None),
-    };
-    let number = contact
-        .and_then(|c| c.fields.phones.first())
-        .map(|p| p.e164.clone())
-        .unwrap_or_default();
-    let (direction, from, to) = match args.direction {
-        Direction::Outbound => (CallDirection::Outbound, String::new(), number),
-        Direction::Inbound => (CallDirection::Inbound, number, String::new()),
-    };
-    let call = Call {
-        id: call_id,
-        contact_id: contact.map(|c| c.id),
-        direction,
-        status: CallStatus::Completed,
-        from,
-        to,
-        started_at,
-        answered_at: Some(started_at),
-        ended_at: Some(ended_at),
-        duration_secs: duration_ms / 1000,
-        disposition: None,
-        recording,
-        notes: review.analysis.summary.join("\n"),
-    };
-    let utterances: Vec<Utterance> = segments
-        .iter()
-        .map(|s| Utterance {
-            id: UtteranceId::new(),
-            channel: s.channel,
-            speaker: s.speaker.clone(),
-            start_ms: s.start_ms,
-            end_ms: s.end_ms,
-            text: s.text.clone(),
-            confidence: s.confidence,
-            words: s.words.clone(),
-        })
-        .collect();
-    let ids: Vec<UtteranceId> = utterances.iter().map(|u| u.id).collect();
-    let card = review
-        .score
-        .to_scorecard(ScoreSubject::Call(call_id), &ids, ended_at);
-    let scorecard_id = card.id;
-    let written = store.write(|w| {
-        w.save_call(&call)?;
-        w.add_utterances(call_id, &utterances)?;
-        w.save_scorecard(&card)?;
-        if let Some(contact) = contact {
-            w.add_timeline(
-                contact.id,
-                TimelineKind::Call,
-                Some(&call_id.to_string()),
-                &format!("Call scored {}/100", card.total),
-            )?;
-        }
-        Ok(())
-    });
-    if let Err(e) = written {
-        // Nothing was filed: do not leave the copy behind.
-        if let Some(copy) = &copy {
-            let _ = std::fs::remove_file(copy);
-        }
-        return Err(e.into());
-    }
-    Ok(Saved {
-        call_id,
-        contact_id: contact.map(|c| c.id),
-        scorecard_id,
-        recording: copy,
-    })
-}
-
-/// Copies a recording into the recordings directory as `<call id>.<ext>`, with its
-/// SHA-256.
-fn copy_recording(
-    db: &Path,
-    source: &Path,
-    call_id: CallId,
-    duration_ms: u32,
-) -> Result<(RecordingRef, PathBuf)> {
-    use sha2::Digest;
-    let dir = cuecard_store::recordings_dir(db);
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the recordings directory {}", dir.display()))?;
-    let ext = source
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("wav")
-        .to_ascii_lowercase();
-    let name = format!("{call_id}.{ext}");
-    let target = dir.join(&name);
-    let bytes = std::fs::read(source)
-        .with_context(|| format!("cannot read the recording {}", source.display()))?;
-    std::fs::write(&target, &bytes)
-        .with_context(|| format!("cannot write the recording {}", target.display()))?;
-    let sha256 = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let format = match ext.as_str() {
-        "ogg" | "opus" => "ogg/opus".to_owned(),
-        other => other.to_owned(),
-    };
-    Ok((
-        RecordingRef {
-            path: name,
-            format,
-            duration_ms,
-            sha256: Some(sha256),
-        },
-        target,
-    ))
 }
 
 fn who(channel: Channel) -> &'static str {
