@@ -15,6 +15,10 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     sourcemap: false,
+    // Two windows: the app and the coaching overlay.
+    rollupOptions: {
+      input: { main: "index.html", overlay: "overlay.html" },
+    },
   },
   test: {
     environment: "jsdom",

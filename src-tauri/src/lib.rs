@@ -10,6 +10,7 @@ mod coach_commands;
 mod commands;
 mod dnc_commands;
 mod error;
+mod live_commands;
 mod logging;
 mod speech_commands;
 mod state;
@@ -66,6 +67,9 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             speech_commands::model_remove,
             speech_commands::speech_test_start,
             speech_commands::speech_test_stop,
+            live_commands::live_call_start,
+            live_commands::live_call_info,
+            live_commands::live_call_stop,
         ])
         .events(tauri_specta::collect_events![
             audio_commands::AudioLevelEvent,
@@ -73,6 +77,8 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             speech_commands::ModelDownloadEvent,
             speech_commands::ModelImportEvent,
             speech_commands::SpeechTestEvent,
+            live_commands::LiveCallEvent,
+            live_commands::LiveCallEndedEvent,
         ])
 }
 

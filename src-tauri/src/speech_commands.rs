@@ -389,32 +389,10 @@ pub async fn speech_test_start(
     let old = state.speech.lock().ok().and_then(|mut s| s.live_mic.take());
     drop(state.meter.lock().ok().and_then(|mut m| m.take()));
     let settings = SpeechSettings::load(&settings_path()?)?;
-    // A loaded model is kept for the next test while the settings name the same one.
-    let wanted = settings.local_model.clone();
-    let cached = state
-        .speech
-        .lock()
-        .ok()
-        .and_then(|s| s.local.clone())
-        .filter(|(name, _)| *name == wanted)
-        .map(|(_, engine)| engine);
-    let (mic_session, started, local) = blocking(move || {
+    let cached = cached_local_engine(&state, &settings);
+    let (mic_session, started, loaded) = blocking(move || {
         drop(old);
-        let kind = settings.live_call.engine;
-        let keys = EngineKeys::for_engine(kind, &Secrets::new())?;
-        let mut loaded = None;
-        let selected = engine_for(SpeechUse::LiveCall, &settings, &keys, || {
-            let engine: Arc<dyn SpeechEngine> = match cached {
-                Some(engine) => engine,
-                None => Arc::new(local_engine(
-                    &model_store_or_err()?,
-                    &settings,
-                    LocalConfig::default(),
-                )?),
-            };
-            loaded = Some(Arc::clone(&engine));
-            Ok(engine)
-        })?;
+        let (live, loaded) = live_call_engine(&settings, cached)?;
         let (tx, rx) = std::sync::mpsc::channel::<TranscriptEvent>();
         std::thread::Builder::new()
             .name("speech-test-events".into())
@@ -424,22 +402,92 @@ pub async fn speech_test_start(
                 }
             })
             .map_err(|e| CommandError::new("speech", e.to_string()))?;
-        let mic_session = LiveMic::start(selected.engine, mic, &settings.language, tx)?;
+        let mic_session = LiveMic::start(live.engine, mic, &live.language, tx)?;
         let started = SpeechTestStarted {
             device: mic_session.device().to_owned(),
-            engine: selected.kind,
-            warning: selected.warning,
+            engine: live.kind,
+            warning: live.warning,
         };
         Ok((mic_session, started, loaded))
     })
     .await?;
     if let Ok(mut speech) = state.speech.lock() {
         speech.live_mic = Some(mic_session);
-        if let Some(engine) = local {
-            speech.local = Some((wanted, engine));
-        }
     }
+    remember_local_engine(&state, loaded);
     Ok(started)
+}
+
+/// A local engine that was loaded, with the model name the settings gave for it.
+pub(crate) type LoadedEngine = (Option<String>, Arc<dyn SpeechEngine>);
+
+/// The engine for live calls, ready to stream.
+pub(crate) struct LiveEngine {
+    pub engine: Arc<dyn SpeechEngine>,
+    pub kind: EngineKind,
+    /// Why the chosen engine is not the one running (e.g. no key, so local).
+    pub warning: Option<String>,
+    pub language: String,
+}
+
+/// The local engine loaded earlier, while the settings still name its model.
+pub(crate) fn cached_local_engine(
+    state: &AppState,
+    settings: &SpeechSettings,
+) -> Option<Arc<dyn SpeechEngine>> {
+    state
+        .speech
+        .lock()
+        .ok()
+        .and_then(|s| s.local.clone())
+        .filter(|(name, _)| *name == settings.local_model)
+        .map(|(_, engine)| engine)
+}
+
+/// Keeps a freshly loaded local engine (with the model name it was loaded for) for the
+/// next live use.
+pub(crate) fn remember_local_engine(state: &AppState, loaded: Option<LoadedEngine>) {
+    if let Some(loaded) = loaded
+        && let Ok(mut speech) = state.speech.lock()
+    {
+        speech.local = Some(loaded);
+    }
+}
+
+/// Picks the live-call engine the settings ask for (falling back to local without a
+/// key), loading the local model unless `cached` is it. Blocking. Returns the engine and,
+/// when a model was loaded, the model name and engine to remember.
+pub(crate) fn live_call_engine(
+    settings: &SpeechSettings,
+    cached: Option<Arc<dyn SpeechEngine>>,
+) -> Result<(LiveEngine, Option<LoadedEngine>)> {
+    let kind = settings.live_call.engine;
+    let keys = EngineKeys::for_engine(kind, &Secrets::new())?;
+    let mut loaded = None;
+    let selected = engine_for(SpeechUse::LiveCall, settings, &keys, || {
+        let engine: Arc<dyn SpeechEngine> = match cached {
+            Some(engine) => engine,
+            None => {
+                let engine: Arc<dyn SpeechEngine> = Arc::new(local_engine(
+                    &model_store_or_err()?,
+                    settings,
+                    LocalConfig::default(),
+                )?);
+                loaded = Some((settings.local_model.clone(), Arc::clone(&engine)));
+                engine
+            }
+        };
+        Ok(engine)
+    })?;
+    Ok((
+        LiveEngine {
+            engine: selected.engine,
+            kind: selected.kind,
+            warning: selected.warning,
+            language: settings.language.clone(),
+        },
+        loaded,
+    ))
 }
 
 fn model_store_or_err() -> std::result::Result<ModelStore, SttError> {

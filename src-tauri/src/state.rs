@@ -1,6 +1,6 @@
 //! The app's state: the database (or why it could not be opened), the audio meter, the
-//! speech work in progress (downloads, the mic test, a loaded model), and start-up
-//! timing.
+//! speech work in progress (downloads, the mic test, a loaded model), the call being
+//! coached, and start-up timing.
 
 use cuecard_models::download::CancelToken;
 use cuecard_store::{Store, StoreError};
@@ -20,6 +20,8 @@ pub struct AppState {
     pub meter: Mutex<Option<cuecard_audio::check::MeterSession>>,
     /// What Settings → Speech has running.
     pub speech: Mutex<SpeechState>,
+    /// The call being coached, if any.
+    pub live: Mutex<Option<crate::live_commands::LiveCall>>,
     pub started: Instant,
     _log_guard: Option<WorkerGuard>,
 }
@@ -51,6 +53,7 @@ impl AppState {
             db: Mutex::new(db),
             meter: Mutex::new(None),
             speech: Mutex::new(SpeechState::default()),
+            live: Mutex::new(None),
             started,
             _log_guard: log_guard,
         }

@@ -18,6 +18,7 @@ import { AudioSettings } from "./screens/AudioSettings";
 import { SpeechSettings } from "./screens/SpeechSettings";
 import { PlaybookSettings } from "./screens/PlaybookSettings";
 import { DoNotCall } from "./screens/DoNotCall";
+import { LiveCoach } from "./screens/LiveCoach";
 
 type Startup =
   | { phase: "loading" }
@@ -29,6 +30,7 @@ type View =
   | { name: "detail"; id: string }
   | { name: "form"; contact: Contact | null }
   | { name: "import" }
+  | { name: "live" }
   | { name: "audio" }
   | { name: "speech" }
   | { name: "playbook" }
@@ -92,6 +94,7 @@ export function App() {
 
   const nav: NavTarget =
     view.name === "import" ||
+    view.name === "live" ||
     view.name === "audio" ||
     view.name === "speech" ||
     view.name === "playbook" ||
@@ -101,6 +104,7 @@ export function App() {
 
   function navigate(target: NavTarget) {
     if (target === "import") setView({ name: "import" });
+    else if (target === "live") setView({ name: "live" });
     else if (target === "audio") setView({ name: "audio" });
     else if (target === "speech") setView({ name: "speech" });
     else if (target === "playbook") setView({ name: "playbook" });
@@ -185,6 +189,9 @@ export function App() {
           }}
         />
       );
+      break;
+    case "live":
+      screen = <LiveCoach />;
       break;
     case "audio":
       screen = <AudioSettings />;

@@ -90,12 +90,22 @@ export const commands = {
 	speechTestStart: (mic: string | null) => __TAURI_INVOKE<SpeechTestStarted>("speech_test_start", { mic }),
 	/**  Ends the mic test; its last finals arrive before this returns. */
 	speechTestStop: () => __TAURI_INVOKE<null>("speech_test_stop"),
+	liveCallStart: (request: LiveCallRequest) => __TAURI_INVOKE<LiveCallInfo>("live_call_start", { request }),
+	/**  The call being coached, if any (the overlay asks when it opens). */
+	liveCallInfo: () => __TAURI_INVOKE<LiveCallInfo | null>("live_call_info"),
+	/**
+	 *  Ends the call. With `save`, files it (when anything was said) and returns where;
+	 *  otherwise its recording is deleted.
+	 */
+	liveCallStop: (save: boolean) => __TAURI_INVOKE<Filed | null>("live_call_stop", { save }),
 };
 
 /** Events */
 export const events = {
 	audioDeviceEvent: makeEvent<AudioDeviceEvent, AudioDeviceEvent>("audio-device-event"),
 	audioLevelEvent: makeEvent<AudioLevelEvent, AudioLevelEvent>("audio-level-event"),
+	liveCallEndedEvent: makeEvent<LiveCallEndedEvent, LiveCallEndedEvent>("live-call-ended-event"),
+	liveCallEvent: makeEvent<LiveCallEvent, LiveCallEvent>("live-call-event"),
 	modelDownloadEvent: makeEvent<ModelDownloadEvent, ModelDownloadEvent>("model-download-event"),
 	modelImportEvent: makeEvent<ModelImportEvent, ModelImportEvent>("model-import-event"),
 	speechTestEvent: makeEvent<SpeechTestEvent, SpeechTestEvent>("speech-test-event"),
@@ -174,6 +184,35 @@ export type CallReview = {
 /**  Where a call is in its life; the terminal states say how it ended. */
 export type CallStatus = "dialing" | "ringing" | "in_progress" | "completed" | "busy" | "no_answer" | "failed" | "canceled";
 
+/**  A card to show. */
+export type CardFired = {
+	card_id: string,
+	/**  Named `card_kind` on the wire: [`CoachOutput`]'s own tag is `kind`. */
+	card_kind: CardKind,
+	/**  For objection cards: which family. */
+	objection: ObjectionType | null,
+	title: string,
+	body: string,
+	points: string[],
+	priority: number,
+	/**  When the words that raised it ended (call time, ms). */
+	at_ms: number,
+	channel: SpeakerChannel,
+	/**  The trigger phrase heard. */
+	trigger: string,
+};
+
+/**  What a card is for; the overlay groups and colours by it. */
+export type CardKind = 
+/**  An objection and how to answer it. */
+"objection" | 
+/**  A competitor battlecard. */
+"competitor" | 
+/**  A prompt for a discovery question. */
+"discovery" | 
+/**  A way to move to a next step. */
+"next_step" | "tip";
+
 /**  A catalog model and whether it is here. */
 export type CatalogModel = {
 	id: string,
@@ -220,6 +259,17 @@ export type CoachDocument = {
 	summary: string,
 };
 
+/**  What the coach shows. */
+export type CoachOutput = {
+	kind: "card",
+} & CardFired | {
+	kind: "warning",
+} & RuleWarning | 
+/**  The conversation moved to another stage; what to do next. */
+{
+	kind: "stage",
+} & StageChange;
+
 /**  One column of the file and where its values go. */
 export type ColumnMapping = {
 	/**  0-based column index. */
@@ -232,6 +282,12 @@ export type CommandError = {
 	/**  `not_found`, `invalid`, `import`, `database_unavailable`, `database`. */
 	kind: string,
 	message: string,
+};
+
+/**  How often a competitor came up. */
+export type CompetitorMention = {
+	competitor: string,
+	count: number,
 };
 
 /**  A person in the rep's book. */
@@ -398,6 +454,13 @@ export type ExportResult = {
 	count: number,
 };
 
+/**  Where the other side of the call is heard. */
+export type FarEndSource = 
+/**  What the computer plays (the call runs in another app). */
+"speakers" | 
+/**  Nowhere: only the rep is transcribed (practice, an in-person meeting). */
+"none";
+
 /**  A contact field a column can feed. */
 export type FieldTarget = { field: "name" } | { field: "first_name" } | { field: "last_name" } | { field: "company" } | { field: "title" } | 
 /**  A phone column; several phone columns are allowed (their headers become labels). */
@@ -410,6 +473,16 @@ export type FieldTarget = { field: "name" } | { field: "first_name" } | { field:
 { field: "custom"; key: string } | 
 /**  Not imported. */
 { field: "ignore" };
+
+/**  Where a filed call went. */
+export type Filed = {
+	call_id: CallId,
+	contact_id: ContactId | null,
+	scorecard_id: ScorecardId,
+	total: number,
+	/**  The recording's place in the recordings directory. */
+	recording: string | null,
+};
 
 /**  The hyper-parameters at the head of a whisper ggml file. */
 export type HParams = {
@@ -487,6 +560,79 @@ export type KeyStatus = {
 	error: string | null,
 };
 
+/**  The call ended (from either window). */
+export type LiveCallEndedEvent = {
+	/**  Where it was filed; `None` when discarded or nothing was said. */
+	filed: Filed | null,
+};
+
+/**  What a running call shows, to every window. */
+export type LiveCallEvent = {
+	event: LiveEvent,
+};
+
+/**  A call that started. */
+export type LiveCallInfo = {
+	contact: Contact | null,
+	rep_device: string,
+	far_device: string | null,
+	engine: EngineKind,
+	/**  Why the chosen engine is not the one running. */
+	warning: string | null,
+	playbook: string,
+};
+
+export type LiveCallRequest = {
+	/**  The contact the call is with, to file it under. */
+	contact_id: ContactId | null,
+	far_end: FarEndSource,
+	/**  The rep's input device (`None`: the default). */
+	mic: string | null,
+};
+
+/**  What the live call shows, in the order it happened. */
+export type LiveEvent = 
+/**  A transcript event from either side (partials replace each other per channel). */
+{ kind: "transcript"; event: TranscriptEvent } | 
+/**
+ *  A card, a talk-track warning or a stage change. `latency_us`: from the transcript
+ *  event arriving to this output leaving the coach.
+ */
+{ kind: "coach"; output: CoachOutput; latency_us: number } | 
+/**  The metrics bar, after each final. */
+{ kind: "metrics"; metrics: LiveMetrics; stage: Stage } | 
+/**  A language-model suggestion still in time. */
+{ kind: "suggestion"; suggestion: Suggestion };
+
+/**  A snapshot for the metrics bar. */
+export type LiveMetrics = {
+	rep_talk_ms: number,
+	prospect_talk_ms: number,
+	/**  The rep's share of talk time, 0.0–1.0 (`None` before anyone spoke). */
+	talk_ratio: number | null,
+	/**
+	 *  How long the rep has been talking without the prospect, ms (0 when the
+	 *  prospect spoke last).
+	 */
+	current_monologue_ms: number,
+	longest_monologue_ms: number,
+	/**  Median gap between the prospect finishing and the rep starting, ms. */
+	patience_ms: number | null,
+	questions: number,
+	/**  The rep's words per minute of their own talk time. */
+	words_per_minute: number | null,
+	fillers: number,
+	/**  Filler words per 100 of the rep's words. */
+	filler_rate: number | null,
+	/**  The prospect's smoothed sentiment, −1…+1. */
+	prospect_sentiment: number | null,
+	sentiment_trend: Trend,
+	/**  Median gap between the prospect raising an objection and the rep answering, ms. */
+	objection_patience_ms: number | null,
+	/**  Competitors named in the call (battlecard triggers), most mentioned first. */
+	competitor_mentions: CompetitorMention[],
+};
+
 /**  The result of a mic test. */
 export type MicTestResult = {
 	device: string,
@@ -561,6 +707,9 @@ export type Notice = {
 
 export type NoticeLevel = "info" | "warning" | "error";
 
+/**  The objection families the library covers. */
+export type ObjectionType = "price" | "timing" | "authority" | "need" | "competitor" | "status_quo" | "trust";
+
 /**  A phone number in E.164 form with an optional label ("mobile", "work", …). */
 export type Phone = {
 	e164: string,
@@ -613,6 +762,17 @@ export type RowOutcome = { kind: "created"; contact_id: ContactId } |
 /**  A duplicate that added nothing new. */
 { kind: "unchanged"; contact_id: ContactId; first_row: number | null } | { kind: "failed"; reason: string } | { kind: "blank" };
 
+/**  A talk-track rule broken. */
+export type RuleWarning = {
+	rule_id: string,
+	title: string,
+	severity: Severity,
+	message: string,
+	at_ms: number,
+	/**  The forbidden phrase said; `None` for a missed disclosure. */
+	said: string | null,
+};
+
 /**  What was scored. */
 export type ScoreSubject = { kind: "call"; id: CallId } | { kind: "practice_session"; id: PracticeSessionId };
 
@@ -662,6 +822,9 @@ export type Segment = {
 	words: WordTiming[],
 };
 
+/**  How bad breaking a talk-track rule is. */
+export type Severity = "info" | "warning" | "critical";
+
 /**  Which side of the conversation an utterance came from. */
 export type SpeakerChannel = 
 /**  The rep's microphone. */
@@ -710,6 +873,28 @@ export type SpeechTestStarted = {
 	warning: string | null,
 };
 
+/**  Where the conversation is. */
+export type Stage = "opening" | "discovery" | "pitch" | "objection" | "close";
+
+/**  A stage change, with the playbook's suggestions for the new stage. */
+export type StageChange = {
+	stage: Stage,
+	previous: Stage,
+	/**  Call time of the final that moved the stage, ms. */
+	at_ms: number,
+	/**  What to do now (from the playbook's guide for the stage). */
+	suggestions: string[],
+};
+
+/**  A suggestion from the model, still in time. */
+export type Suggestion = {
+	text: string,
+	/**  The end of the customer's final it answers (call time, ms). */
+	for_ms: number,
+	/**  From the final to the answer, ms. */
+	latency_ms: number,
+};
+
 /**  A tag (lower-cased) and how many live contacts carry it. */
 export type TagCount = {
 	tag: string,
@@ -748,6 +933,9 @@ export type TranscriptEvent =
 { kind: "end_of_utterance"; channel: SpeakerChannel; at_ms: number } | 
 /**  Something the user should know about: an error, a reconnect, a hand-over. */
 { kind: "notice"; notice: Notice };
+
+/**  Where the prospect's mood is heading. */
+export type Trend = "rising" | "falling" | "steady";
 
 /**  The engine one use runs on. */
 export type UseSettings = {

@@ -178,6 +178,11 @@ mod tests {
             panic!("the card comes first: {shown:?}");
         };
         assert_eq!(card.channel, Channel::FarEnd);
+        // On the wire the output's tag and the card's kind do not collide.
+        let json = serde_json::to_value(first).expect("json");
+        assert_eq!(json["kind"], "coach");
+        assert_eq!(json["output"]["kind"], "card");
+        assert_eq!(json["output"]["card_kind"], "objection");
         assert!(
             shown
                 .iter()

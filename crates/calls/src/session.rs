@@ -121,10 +121,7 @@ impl LiveSession {
                 });
             }
         };
-        let coach_thread = std::thread::Builder::new()
-            .name("live-coach".into())
-            .spawn(move || coach_loop(coach, transcript_rx, events, started))
-            .map_err(|e| CallError::Thread(e.to_string()))?;
+        let coach_thread = spawn_coach(coach, transcript_rx, events, started)?;
         Ok(Self {
             stop,
             capture: Some(capture_thread),
@@ -291,7 +288,21 @@ fn capture_loop(
     Ok((frames, path))
 }
 
-/// The coach thread: engine events → what to show, ticking the call clock in silences.
+/// Starts the coach thread: engine events from `transcript` → what to show on `events`,
+/// ticking the call clock (from `started`) in silences. It ends when every sender of
+/// `transcript` is gone and returns the coach with the call's finals.
+pub fn spawn_coach(
+    coach: CoachLoop,
+    transcript: mpsc::Receiver<TranscriptEvent>,
+    events: Sender<LiveEvent>,
+    started: Instant,
+) -> Result<JoinHandle<CoachLoop>> {
+    std::thread::Builder::new()
+        .name("live-coach".into())
+        .spawn(move || coach_loop(coach, transcript, events, started))
+        .map_err(|e| CallError::Thread(e.to_string()))
+}
+
 fn coach_loop(
     mut coach: CoachLoop,
     transcript: mpsc::Receiver<TranscriptEvent>,

@@ -59,7 +59,9 @@ fn a_call_in_another_app_is_transcribed_coached_recorded_and_filed() -> Result<(
         session.rep_device()
     );
     assert!(
-        session.far_device().is_some_and(|d| d.ends_with("far_end.monitor")),
+        session
+            .far_device()
+            .is_some_and(|d| d.ends_with("far_end.monitor")),
         "{:?}",
         session.far_device()
     );

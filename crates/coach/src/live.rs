@@ -35,6 +35,8 @@ pub struct Heard<'a> {
 #[derive(Clone, Debug, PartialEq, Serialize, specta::Type)]
 pub struct CardFired {
     pub card_id: String,
+    /// Named `card_kind` on the wire: [`CoachOutput`]'s own tag is `kind`.
+    #[serde(rename = "card_kind")]
     pub kind: CardKind,
     /// For objection cards: which family.
     pub objection: Option<ObjectionType>,

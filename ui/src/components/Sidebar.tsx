@@ -1,5 +1,5 @@
 // Left navigation: the app name and the places a user can go.
-export type NavTarget = "contacts" | "import" | "dnc" | "audio" | "speech" | "playbook";
+export type NavTarget = "contacts" | "live" | "import" | "dnc" | "audio" | "speech" | "playbook";
 
 type Props = {
   active: NavTarget | null;
@@ -31,6 +31,7 @@ export function Sidebar({ active, version, onNavigate }: Props) {
     <nav className="sidebar" aria-label="Main">
       <div className="sidebar-brand">Cuecard</div>
       <NavItem target="contacts" label="Contacts" active={active} onNavigate={onNavigate} />
+      <NavItem target="live" label="Coach a call" active={active} onNavigate={onNavigate} />
       <NavItem target="import" label="Import CSV" active={active} onNavigate={onNavigate} />
       <NavItem target="dnc" label="Do not call" active={active} onNavigate={onNavigate} />
       <div className="nav-section">Settings</div>

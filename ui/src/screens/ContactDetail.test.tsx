@@ -11,6 +11,12 @@ vi.mock("../bindings", () => ({
     contactDetail: vi.fn(),
     deleteContact: vi.fn(),
     addNote: vi.fn(),
+    liveCallInfo: vi.fn(async () => null),
+    liveCallStart: vi.fn(),
+    liveCallStop: vi.fn(),
+  },
+  events: {
+    liveCallEndedEvent: { listen: vi.fn(async () => () => {}) },
   },
 }));
 

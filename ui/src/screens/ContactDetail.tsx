@@ -1,5 +1,5 @@
-// One contact's page: header facts, contact details, notes box, timeline and calls (each
-// opening its review); edit and delete.
+// One contact's page: header facts, contact details, coaching a live call, notes box,
+// timeline and calls (each opening its review); edit and delete.
 import { useCallback, useEffect, useState } from "react";
 import { commands } from "../bindings";
 import type { Contact, ContactDetail as Detail } from "../bindings";
@@ -12,6 +12,7 @@ import { NoteBox, NotesList } from "./NoteBox";
 import { Timeline } from "./Timeline";
 import { CallsTable } from "./CallsTable";
 import { CallReview } from "./CallReview";
+import { LiveCallPanel } from "./LiveCallPanel";
 
 type Props = {
   id: string;
@@ -39,6 +40,9 @@ export function ContactDetail({ id, onBack, onEdit, onDeleted }: Props) {
   useEffect(() => {
     void load();
   }, [load]);
+
+  // A call filed from here (or from the overlay) shows in the calls and the timeline.
+  const onFiled = useCallback(() => void load(), [load]);
 
   async function remove(contact: Contact) {
     setDeleting(true);
@@ -198,6 +202,7 @@ export function ContactDetail({ id, onBack, onEdit, onDeleted }: Props) {
           )}
         </div>
         <div className="detail-col">
+          <LiveCallPanel contactId={c.id} onFiled={onFiled} />
           <NoteBox contactId={c.id} onAdded={load} />
           {detail.notes.length > 0 && (
             <div className="card">
