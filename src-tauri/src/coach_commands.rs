@@ -2,10 +2,12 @@
 //! TOML — read (the built-in default until the team saves its own), validated and
 //! saved, imported from and exported to a file, reset. The work is in
 //! `cuecard_coach::documents`; the files live in the app-data directory, where the CLI's
-//! `cuecard analyze` finds them too.
+//! `cuecard analyze` finds them too. Also the coach's settings (language-model
+//! suggestions: endpoint and model; the key is in the keychain).
 
 use crate::error::CommandError;
 use cuecard_coach::documents::{self, CoachDocument, DocumentKind};
+use cuecard_coach::settings::{CoachSettings, SettingsError};
 use std::path::{Path, PathBuf};
 
 type Result<T> = std::result::Result<T, CommandError>;
@@ -67,4 +69,48 @@ pub async fn coach_document_export(kind: DocumentKind, path: String) -> Result<S
 #[specta::specta]
 pub async fn coach_document_reset(kind: DocumentKind) -> Result<CoachDocument> {
     documents::reset(kind, &path_of(kind)?).map_err(invalid)
+}
+
+fn settings_path() -> Result<PathBuf> {
+    cuecard_store::coach_settings_path()
+        .ok_or_else(|| CommandError::new("invalid", "no data directory on this system"))
+}
+
+fn settings_error(e: SettingsError) -> CommandError {
+    let kind = match e {
+        SettingsError::Io { .. } => "io",
+        _ => "invalid",
+    };
+    CommandError::new(kind, e.to_string())
+}
+
+/// The coach's settings (language-model suggestions), or the defaults and why the file
+/// could not be used.
+#[derive(serde::Serialize, specta::Type)]
+pub struct CoachSettingsState {
+    pub settings: CoachSettings,
+    pub problem: Option<String>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn coach_settings() -> Result<CoachSettingsState> {
+    Ok(match CoachSettings::load(&settings_path()?) {
+        Ok(settings) => CoachSettingsState {
+            settings,
+            problem: None,
+        },
+        Err(e) => CoachSettingsState {
+            settings: CoachSettings::default(),
+            problem: Some(e.to_string()),
+        },
+    })
+}
+
+/// Saves the coach's settings; invalid ones are refused and the file is left as it was.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_coach_settings(settings: CoachSettings) -> Result<CoachSettings> {
+    settings.save(&settings_path()?).map_err(settings_error)?;
+    Ok(settings)
 }

@@ -12,8 +12,11 @@ use crate::state::AppState;
 use cuecard_audio::capture::CaptureOptions;
 use cuecard_audio::dual::{DualOptions, FarEnd};
 use cuecard_calls::{CallRecord, Filed, LiveEvent, LiveSession, RecordingSource, SessionOptions};
+use cuecard_coach::assist::{Assist, AssistConfig};
 use cuecard_coach::documents;
+use cuecard_coach::settings::CoachSettings;
 use cuecard_core::{CallDirection, Contact, ContactId};
+use cuecard_secrets::{SecretName, Secrets};
 use cuecard_stt::engine::EngineKind;
 use cuecard_stt::settings::SpeechSettings;
 use serde::{Deserialize, Serialize};
@@ -58,6 +61,8 @@ pub struct LiveCallInfo {
     /// Why the chosen engine is not the one running.
     pub warning: Option<String>,
     pub playbook: String,
+    /// Language-model suggestions are on.
+    pub assist: bool,
 }
 
 /// What a running call shows, to every window.
@@ -115,6 +120,8 @@ pub async fn live_call_start(
     let recording = recording_path(&state)?;
     let playbook =
         documents::playbook(cuecard_store::playbook_path().as_deref()).map_err(playbook_error)?;
+    let assist = assist_for(&playbook)?;
+    let assist_on = assist.is_some();
     let events_app = app.clone();
     let far_end = request.far_end;
     let mic = request.mic;
@@ -153,7 +160,7 @@ pub async fn live_call_start(
                 },
                 language: live.language.clone(),
                 playbook: session_playbook,
-                assist: None,
+                assist,
                 recording: Some(recording),
             },
             tx,
@@ -171,6 +178,7 @@ pub async fn live_call_start(
         engine: live.kind,
         warning: live.warning,
         playbook: playbook.playbook.name.clone(),
+        assist: assist_on,
     };
     if let Ok(mut slot) = state.live.lock() {
         *slot = Some(LiveCall {
@@ -256,6 +264,35 @@ pub async fn live_call_stop(
     }
     .emit(&app);
     Ok(filed)
+}
+
+/// The language-model assistant when Settings turn it on: the endpoint and model from
+/// the coach's settings, the key from the keychain (none is fine for a local server).
+fn assist_for(playbook: &cuecard_coach::Playbook) -> Result<Option<Assist>> {
+    let path = cuecard_store::coach_settings_path()
+        .ok_or_else(|| CommandError::new("invalid", "no data directory on this system"))?;
+    let settings =
+        CoachSettings::load(&path).map_err(|e| CommandError::new("invalid", e.to_string()))?;
+    if !settings.assist.enabled {
+        return Ok(None);
+    }
+    let key = Secrets::new()
+        .get(SecretName::LlmApiKey)?
+        .map(|(secret, _)| secret);
+    let client = settings
+        .assist
+        .client(key)
+        .map_err(|e| CommandError::new("invalid", e.to_string()))?;
+    let config = AssistConfig {
+        max_age: settings.assist.max_age(),
+        playbook: playbook.playbook.name.clone(),
+        ..AssistConfig::default()
+    };
+    Ok(Some(Assist::new(
+        client,
+        config,
+        tauri::async_runtime::handle().inner().clone(),
+    )))
 }
 
 fn call_error(error: cuecard_calls::CallError) -> CommandError {

@@ -45,6 +45,9 @@ export const commands = {
 	coachDocumentExport: (kind: DocumentKind, path: string) => __TAURI_INVOKE<string>("coach_document_export", { kind, path }),
 	/**  Back to the built-in default. */
 	coachDocumentReset: (kind: DocumentKind) => __TAURI_INVOKE<CoachDocument>("coach_document_reset", { kind }),
+	coachSettings: () => __TAURI_INVOKE<CoachSettingsState>("coach_settings"),
+	/**  Saves the coach's settings; invalid ones are refused and the file is left as it was. */
+	saveCoachSettings: (settings: CoachSettings) => __TAURI_INVOKE<CoachSettings>("save_coach_settings", { settings }),
 	dncList: () => __TAURI_INVOKE<DncEntry[]>("dnc_list"),
 	/**  Puts `number` (as typed; `region` for numbers without a country code) on the list. */
 	dncAdd: (number: string, reason: string | null, region: string) => __TAURI_INVOKE<DncAdded>("dnc_add", { number, reason, region }),
@@ -116,6 +119,19 @@ export type AppStatus = {
 	db_path: string,
 	db: DbStatus,
 	version: string,
+};
+
+/**  Language-model suggestions during live calls. */
+export type AssistSettings = {
+	enabled?: boolean,
+	/**
+	 *  An OpenAI-compatible API's base (`https://api.openai.com/v1`, a local llama.cpp
+	 *  server's `http://127.0.0.1:8080/v1`).
+	 */
+	base_url?: string,
+	model?: string,
+	/**  A suggestion older than this (from the customer's words) is not shown, ms. */
+	max_age_ms?: number,
 };
 
 /**  Something happened to the metered device (an error, a restart on another device). */
@@ -269,6 +285,19 @@ export type CoachOutput = {
 {
 	kind: "stage",
 } & StageChange;
+
+export type CoachSettings = {
+	assist?: AssistSettings,
+};
+
+/**
+ *  The coach's settings (language-model suggestions), or the defaults and why the file
+ *  could not be used.
+ */
+export type CoachSettingsState = {
+	settings: CoachSettings,
+	problem: string | null,
+};
 
 /**  One column of the file and where its values go. */
 export type ColumnMapping = {
@@ -580,6 +609,8 @@ export type LiveCallInfo = {
 	/**  Why the chosen engine is not the one running. */
 	warning: string | null,
 	playbook: string,
+	/**  Language-model suggestions are on. */
+	assist: boolean,
 };
 
 export type LiveCallRequest = {
@@ -801,7 +832,9 @@ export type SecretName =
 /**  The Deepgram API key (live cloud speech-to-text). */
 "deepgram_api_key" | 
 /**  The key of the OpenAI-compatible transcription API. */
-"openai_api_key";
+"openai_api_key" | 
+/**  The key of the language model the live coach asks for suggestions. */
+"llm_api_key";
 
 /**  Where a secret's value came from. */
 export type SecretSource = "keychain" | "environment";

@@ -38,6 +38,7 @@ pub mod nextsteps;
 pub mod playbook;
 pub mod scorecard;
 pub mod sentiment;
+pub mod settings;
 pub mod stage;
 pub mod text;
 

@@ -24,16 +24,23 @@ pub enum SecretName {
     DeepgramApiKey,
     /// The key of the OpenAI-compatible transcription API.
     OpenaiApiKey,
+    /// The key of the language model the live coach asks for suggestions.
+    LlmApiKey,
 }
 
 impl SecretName {
-    pub const ALL: [SecretName; 2] = [SecretName::DeepgramApiKey, SecretName::OpenaiApiKey];
+    pub const ALL: [SecretName; 3] = [
+        SecretName::DeepgramApiKey,
+        SecretName::OpenaiApiKey,
+        SecretName::LlmApiKey,
+    ];
 
     /// The keychain account name.
     pub fn account(self) -> &'static str {
         match self {
             SecretName::DeepgramApiKey => "deepgram-api-key",
             SecretName::OpenaiApiKey => "openai-api-key",
+            SecretName::LlmApiKey => "llm-api-key",
         }
     }
 
@@ -42,6 +49,7 @@ impl SecretName {
         match self {
             SecretName::DeepgramApiKey => "Deepgram API key",
             SecretName::OpenaiApiKey => "OpenAI API key",
+            SecretName::LlmApiKey => "Language model API key",
         }
     }
 
@@ -51,6 +59,7 @@ impl SecretName {
         match self {
             SecretName::DeepgramApiKey => "DEEPGRAM_API_KEY",
             SecretName::OpenaiApiKey => "OPENAI_API_KEY",
+            SecretName::LlmApiKey => "CUECARD_LLM_API_KEY",
         }
     }
 }
@@ -58,7 +67,7 @@ impl SecretName {
 impl std::str::FromStr for SecretName {
     type Err = SecretsError;
 
-    /// Accepts the account name or a short form: `deepgram`, `openai`.
+    /// Accepts the account name or a short form: `deepgram`, `openai`, `llm`.
     fn from_str(s: &str) -> std::result::Result<Self, SecretsError> {
         let s = s.trim().to_ascii_lowercase();
         SecretName::ALL

@@ -39,6 +39,11 @@ pub fn rubric_path() -> Option<PathBuf> {
     data_dir().map(|d| d.join("rubric.toml"))
 }
 
+/// The coach's settings (`cuecard_coach::settings::CoachSettings`).
+pub fn coach_settings_path() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("coach.json"))
+}
+
 /// The whisper models directory (`cuecard_models::store::ModelStore`).
 pub fn models_dir() -> Option<PathBuf> {
     data_dir().map(|d| d.join("models"))

@@ -27,6 +27,7 @@ describe("Overlay", () => {
       engine: "local",
       warning: null,
       playbook: "Generic B2B",
+      assist: false,
     });
     vi.mocked(commands.liveCallStop).mockResolvedValue(null);
     vi.mocked(events.liveCallEvent.listen).mockImplementation(async (cb) => {

@@ -13,6 +13,8 @@ vi.mock("../bindings", () => ({
     coachDocumentImport: vi.fn(),
     coachDocumentExport: vi.fn(),
     coachDocumentReset: vi.fn(),
+    coachSettings: vi.fn(async () => ({ settings: { assist: { enabled: false, base_url: "https://api.openai.com/v1", model: "gpt-4o-mini", max_age_ms: 6000 } }, problem: null })),
+    speechKeys: vi.fn(async () => []),
   },
 }));
 

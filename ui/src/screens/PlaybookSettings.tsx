@@ -2,10 +2,12 @@
 // rules, stage suggestions) and scoring rubric as TOML. Edits are validated before they
 // are saved (a problem names the item and field); import reads a shared file, export
 // writes one, reset goes back to the built-in default. `cuecard analyze` uses the same files.
+// Below, the language-model suggestions (AssistSettings).
 import { useEffect, useState } from "react";
 import { commands } from "../bindings";
 import type { CoachDocument, DocumentKind } from "../bindings";
 import { errorMessage } from "../lib/api";
+import { AssistSettings } from "./AssistSettings";
 
 const LABEL: Record<DocumentKind, string> = { playbook: "Playbook", rubric: "Scoring rubric" };
 
@@ -157,6 +159,7 @@ export function PlaybookSettings() {
           </button>
         </div>
       </section>
+      <AssistSettings />
     </div>
   );
 }

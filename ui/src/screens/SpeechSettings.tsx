@@ -344,7 +344,7 @@ export function SpeechSettings() {
       <section className="card settings-card">
         <h2>Cloud keys</h2>
         <p className="muted">Keys are kept in your system keychain, never in Cuecard’s files.</p>
-        {keys.map((k) => (
+        {keys.filter((k) => k.name !== "llm_api_key").map((k) => (
           <div key={k.name} className="key-row" data-testid={`speech-key-${k.name}`}>
             <div>
               <strong>{k.label}</strong>
