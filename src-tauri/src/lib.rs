@@ -71,6 +71,7 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             speech_commands::speech_test_stop,
             live_commands::live_call_start,
             live_commands::live_call_info,
+            live_commands::live_call_overlay,
             live_commands::live_call_stop,
         ])
         .events(tauri_specta::collect_events![
@@ -112,7 +113,12 @@ pub fn run() {
         })
         .build(tauri::generate_context!("../tauri.conf.json"));
     match app {
-        Ok(app) => app.run(|_, _| {}),
+        Ok(app) => app.run(|handle, event| {
+            // A call being coached is filed before the app goes, not lost.
+            if let tauri::RunEvent::Exit = event {
+                live_commands::end_on_exit(handle);
+            }
+        }),
         Err(error) => {
             eprintln!("Cuecard could not start: {error}");
             std::process::exit(1);

@@ -71,11 +71,14 @@ pub struct LiveCallEvent {
     pub event: LiveEvent,
 }
 
-/// The call ended (from either window).
+/// The call ended (from either window, or because the app quit).
 #[derive(Clone, Serialize, specta::Type, Event)]
 pub struct LiveCallEndedEvent {
-    /// Where it was filed; `None` when discarded or nothing was said.
+    /// Where it was filed; `None` when discarded, not filed, or nothing was said.
     pub filed: Option<Filed>,
+    /// What became of a call that was not filed (where its recording was kept, or why
+    /// filing failed).
+    pub message: Option<String>,
 }
 
 /// A live call in progress.
@@ -85,8 +88,33 @@ pub struct LiveCall {
     playbook: cuecard_coach::Playbook,
 }
 
+/// The app's one live call: none, one opening its devices and engine (a second start
+/// is refused meanwhile), or one running.
+#[derive(Default)]
+pub enum LiveSlot {
+    #[default]
+    Idle,
+    Starting,
+    Running(Box<LiveCall>),
+}
+
 fn playbook_error(e: impl std::fmt::Display) -> CommandError {
     CommandError::new("invalid", e.to_string())
+}
+
+fn slot(state: &AppState) -> Result<std::sync::MutexGuard<'_, LiveSlot>> {
+    state
+        .live
+        .lock()
+        .map_err(|_| CommandError::new("live", "the live call lock was poisoned; restart Cuecard"))
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| CommandError::new("live", e.to_string()))?
 }
 
 #[tauri::command]
@@ -96,39 +124,71 @@ pub async fn live_call_start(
     state: State<'_, AppState>,
     request: LiveCallRequest,
 ) -> Result<LiveCallInfo> {
-    if state.live.lock().map(|l| l.is_some()).unwrap_or(false) {
-        return Err(CommandError::new(
-            "invalid",
-            "a call is already being coached",
-        ));
+    {
+        let mut slot = slot(&state)?;
+        if !matches!(*slot, LiveSlot::Idle) {
+            return Err(CommandError::new(
+                "invalid",
+                "a call is already being coached",
+            ));
+        }
+        *slot = LiveSlot::Starting;
     }
-    let contact = match request.contact_id {
-        Some(id) => Some(with_store(&state, |store| {
-            store.contact(id)?.ok_or_else(|| {
-                CommandError::new("not_found", format!("contact {id} does not exist"))
-            })
-        })?),
-        None => None,
-    };
     // The meter and the mic test let go of the devices.
     drop(state.meter.lock().ok().and_then(|mut m| m.take()));
     drop(state.speech.lock().ok().and_then(|mut s| s.live_mic.take()));
+    let started = start(app.clone(), request).await;
+    let mut slot = slot(&state)?;
+    match started {
+        Ok(call) => {
+            let mut info = call.info.clone();
+            *slot = LiveSlot::Running(Box::new(call));
+            drop(slot);
+            if let Err(e) = open_overlay(&app) {
+                info.warning = Some(e.message);
+            }
+            tracing::info!(engine = ?info.engine, rep = %info.rep_device, far = ?info.far_device, "live call started");
+            Ok(info)
+        }
+        Err(e) => {
+            *slot = LiveSlot::Idle;
+            Err(e)
+        }
+    }
+}
+
+/// Everything that opens a call, off the async runtime: the contact, the settings, the
+/// engine (maybe loading a model), the keychain, the devices.
+async fn start(app: AppHandle, request: LiveCallRequest) -> Result<LiveCall> {
+    let state = app.state::<AppState>();
     let settings_path = cuecard_store::speech_settings_path()
         .ok_or_else(|| CommandError::new("invalid", "no data directory on this system"))?;
     let settings = SpeechSettings::load(&settings_path)?;
     let cached = cached_local_engine(&state, &settings);
-    let recording = recording_path(&state)?;
-    let playbook =
-        documents::playbook(cuecard_store::playbook_path().as_deref()).map_err(playbook_error)?;
-    let assist = assist_for(&playbook)?;
-    let assist_on = assist.is_some();
-    let events_app = app.clone();
-    let far_end = request.far_end;
-    let mic = request.mic;
-    let session_playbook = playbook.clone();
-    let (session, live, loaded) = tauri::async_runtime::spawn_blocking(move || {
+    let worker = app.clone();
+    let (call, loaded) = blocking(move || {
+        let state = worker.state::<AppState>();
+        let contact = match request.contact_id {
+            Some(id) => Some(with_store(&state, |store| {
+                store.contact(id)?.ok_or_else(|| {
+                    CommandError::new("not_found", format!("contact {id} does not exist"))
+                })
+            })?),
+            None => None,
+        };
+        let playbook = documents::playbook(cuecard_store::playbook_path().as_deref())
+            .map_err(playbook_error)?;
+        let (assist, assist_problem) = match assist_for(&playbook) {
+            Ok(assist) => (assist, None),
+            // Suggestions are optional: the call goes on without them.
+            Err(e) => {
+                tracing::warn!(error = %e.message, "AI suggestions are off for this call");
+                (None, Some(format!("AI suggestions are off: {}", e.message)))
+            }
+        };
+        let recording = recording_path(&state)?;
         let (live, loaded) = live_call_engine(&settings, cached)?;
-        let far = match far_end {
+        let far = match request.far_end {
             FarEndSource::Speakers => FarEnd::Device(CaptureOptions {
                 device: Some(speakers_loopback()?),
                 ..CaptureOptions::default()
@@ -136,6 +196,7 @@ pub async fn live_call_start(
             FarEndSource::None => FarEnd::None,
         };
         let (tx, rx) = std::sync::mpsc::channel::<LiveEvent>();
+        let events_app = worker.clone();
         std::thread::Builder::new()
             .name("live-call-events".into())
             .spawn(move || {
@@ -144,67 +205,79 @@ pub async fn live_call_start(
                 }
             })
             .map_err(|e| CommandError::new("live", e.to_string()))?;
+        let assist_on = assist.is_some();
         let session = LiveSession::start(
             std::sync::Arc::clone(&live.engine),
             SessionOptions {
                 capture: DualOptions {
                     rep: CaptureOptions {
-                        device: mic,
+                        device: request.mic,
                         ..CaptureOptions::default()
                     },
                     far,
                     // The speakers' sound reaches the mic: cancel it so the prospect is
                     // not transcribed as the rep.
-                    echo_cancellation: matches!(far_end, FarEndSource::Speakers),
+                    echo_cancellation: matches!(request.far_end, FarEndSource::Speakers),
                     vad: Default::default(),
                 },
                 language: live.language.clone(),
-                playbook: session_playbook,
+                playbook: playbook.clone(),
                 assist,
                 recording: Some(recording),
             },
             tx,
         )
         .map_err(call_error)?;
-        Ok::<_, CommandError>((session, live, loaded))
+        let warning = [live.warning, assist_problem]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
+        let info = LiveCallInfo {
+            contact,
+            rep_device: session.rep_device().to_owned(),
+            far_device: session.far_device().map(str::to_owned),
+            engine: live.kind,
+            warning: (!warning.is_empty()).then(|| warning.join(" · ")),
+            playbook: playbook.playbook.name.clone(),
+            assist: assist_on,
+        };
+        Ok((
+            LiveCall {
+                session,
+                info,
+                playbook,
+            },
+            loaded,
+        ))
     })
-    .await
-    .map_err(|e| CommandError::new("live", e.to_string()))??;
+    .await?;
     remember_local_engine(&state, loaded);
-    let info = LiveCallInfo {
-        contact,
-        rep_device: session.rep_device().to_owned(),
-        far_device: session.far_device().map(str::to_owned),
-        engine: live.kind,
-        warning: live.warning,
-        playbook: playbook.playbook.name.clone(),
-        assist: assist_on,
-    };
-    if let Ok(mut slot) = state.live.lock() {
-        *slot = Some(LiveCall {
-            session,
-            info: info.clone(),
-            playbook,
-        });
-    }
-    open_overlay(&app)?;
-    tracing::info!(engine = ?info.engine, rep = %info.rep_device, far = ?info.far_device, "live call started");
-    Ok(info)
+    Ok(call)
 }
 
 /// The call being coached, if any (the overlay asks when it opens).
 #[tauri::command]
 #[specta::specta]
 pub async fn live_call_info(state: State<'_, AppState>) -> Result<Option<LiveCallInfo>> {
-    Ok(state
-        .live
-        .lock()
-        .ok()
-        .and_then(|l| l.as_ref().map(|c| c.info.clone())))
+    Ok(match &*slot(&state)? {
+        LiveSlot::Running(call) => Some(call.info.clone()),
+        _ => None,
+    })
 }
 
-/// Ends the call. With `save`, files it (when anything was said) and returns where;
-/// otherwise its recording is deleted.
+/// Brings the overlay back (after it was closed) while a call runs.
+#[tauri::command]
+#[specta::specta]
+pub async fn live_call_overlay(app: AppHandle, state: State<'_, AppState>) -> Result<()> {
+    if !matches!(*slot(&state)?, LiveSlot::Running(_)) {
+        return Err(CommandError::new("invalid", "no call is being coached"));
+    }
+    open_overlay(&app)
+}
+
+/// Ends the call. With `save`, files it and returns where (a call where nothing could be
+/// transcribed keeps its recording instead); otherwise its recording is deleted. The
+/// overlay closes and every window hears `LiveCallEndedEvent`, whatever happens.
 #[tauri::command]
 #[specta::specta]
 pub async fn live_call_stop(
@@ -212,28 +285,110 @@ pub async fn live_call_stop(
     state: State<'_, AppState>,
     save: bool,
 ) -> Result<Option<Filed>> {
-    let Some(call) = state.live.lock().ok().and_then(|mut l| l.take()) else {
-        return Err(CommandError::new("invalid", "no call is being coached"));
+    let call = {
+        let mut slot = slot(&state)?;
+        match std::mem::take(&mut *slot) {
+            LiveSlot::Running(call) => call,
+            other => {
+                let starting = matches!(other, LiveSlot::Starting);
+                *slot = other;
+                return Err(CommandError::new(
+                    "invalid",
+                    if starting {
+                        "the call is still starting"
+                    } else {
+                        "no call is being coached"
+                    },
+                ));
+            }
+        }
     };
+    let worker = app.clone();
+    let outcome = blocking(move || end_call(&worker, *call, save)).await;
+    if let Some(window) = app.get_webview_window(OVERLAY) {
+        let _ = window.close();
+    }
+    let (filed, message) = match &outcome {
+        Ok(ended) => (ended.filed.clone(), ended.message.clone()),
+        Err(e) => (None, Some(e.message.clone())),
+    };
+    let _ = LiveCallEndedEvent {
+        filed: filed.clone(),
+        message,
+    }
+    .emit(&app);
+    outcome.map(|_| filed)
+}
+
+/// Ends the running call as the app quits: filed, so nothing said is lost.
+pub fn end_on_exit(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let call = match state.live.lock() {
+        Ok(mut slot) => match std::mem::take(&mut *slot) {
+            LiveSlot::Running(call) => Some(call),
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    if let Some(call) = call {
+        match end_call(app, *call, true) {
+            Ok(ended) => tracing::info!(filed = ended.filed.is_some(), "live call filed on quit"),
+            Err(e) => tracing::warn!(error = %e.message, "live call could not be filed on quit"),
+        }
+    }
+}
+
+/// How a call ended.
+struct Ended {
+    filed: Option<Filed>,
+    message: Option<String>,
+}
+
+/// Stops `call` and files or discards it. Blocking.
+fn end_call(app: &AppHandle, call: LiveCall, save: bool) -> Result<Ended> {
     let LiveCall {
         session,
         info,
         playbook,
     } = call;
-    let finished = tauri::async_runtime::spawn_blocking(move || session.stop())
-        .await
-        .map_err(|e| CommandError::new("live", e.to_string()))?
-        .map_err(call_error)?;
-    if let Some(window) = app.get_webview_window(OVERLAY) {
-        let _ = window.close();
+    let finished = session.stop().map_err(call_error)?;
+    tracing::info!(
+        finals = finished.segments.len(),
+        duration_ms = finished.duration_ms,
+        save,
+        "live call ended"
+    );
+    let kept = |why: &str| {
+        finished.recording.as_ref().map_or_else(
+            || why.to_owned(),
+            |path| format!("{why}; the recording is kept at {}", path.display()),
+        )
+    };
+    if !save {
+        if let Some(path) = &finished.recording {
+            let _ = std::fs::remove_file(path);
+        }
+        return Ok(Ended {
+            filed: None,
+            message: None,
+        });
     }
-    let filed = if save && !finished.segments.is_empty() {
+    if finished.segments.is_empty() {
+        return Ok(Ended {
+            filed: None,
+            message: Some(kept(
+                "Nothing was transcribed, so there is no call to score",
+            )),
+        });
+    }
+    let filed = (|| {
         let rubric =
             documents::rubric(cuecard_store::rubric_path().as_deref()).map_err(playbook_error)?;
         let review = cuecard_calls::review_call(&playbook, &rubric, &finished.segments)
             .map_err(call_error)?;
+        let state = app.state::<AppState>();
         let db = state.db_path.clone();
-        Some(with_store(&state, |store| {
+        with_store(&state, |store| {
             cuecard_calls::file_call(
                 store,
                 &db,
@@ -243,27 +398,24 @@ pub async fn live_call_stop(
                     segments: &finished.segments,
                     review: &review,
                     recording: finished.recording.as_deref().map(RecordingSource::Move),
+                    duration_ms: Some(finished.duration_ms),
                     ended_at: cuecard_core::now(),
                 },
             )
             .map_err(call_error)
-        })?)
-    } else {
-        if let Some(path) = &finished.recording {
-            let _ = std::fs::remove_file(path);
-        }
-        None
-    };
-    tracing::info!(
-        saved = filed.is_some(),
-        duration_ms = finished.duration_ms,
-        "live call ended"
-    );
-    let _ = LiveCallEndedEvent {
-        filed: filed.clone(),
+        })
+    })();
+    match filed {
+        Ok(filed) => Ok(Ended {
+            filed: Some(filed),
+            message: None,
+        }),
+        // Filing undoes itself; the recording stays where it was recorded.
+        Err(e) => Err(CommandError::new(
+            &e.kind,
+            kept(&format!("The call could not be filed: {}", e.message)),
+        )),
     }
-    .emit(&app);
-    Ok(filed)
 }
 
 /// The language-model assistant when Settings turn it on: the endpoint and model from

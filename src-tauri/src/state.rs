@@ -21,7 +21,7 @@ pub struct AppState {
     /// What Settings → Speech has running.
     pub speech: Mutex<SpeechState>,
     /// The call being coached, if any.
-    pub live: Mutex<Option<crate::live_commands::LiveCall>>,
+    pub live: Mutex<crate::live_commands::LiveSlot>,
     pub started: Instant,
     _log_guard: Option<WorkerGuard>,
 }
@@ -53,7 +53,7 @@ impl AppState {
             db: Mutex::new(db),
             meter: Mutex::new(None),
             speech: Mutex::new(SpeechState::default()),
-            live: Mutex::new(None),
+            live: Mutex::new(crate::live_commands::LiveSlot::Idle),
             started,
             _log_guard: log_guard,
         }

@@ -96,9 +96,12 @@ export const commands = {
 	liveCallStart: (request: LiveCallRequest) => __TAURI_INVOKE<LiveCallInfo>("live_call_start", { request }),
 	/**  The call being coached, if any (the overlay asks when it opens). */
 	liveCallInfo: () => __TAURI_INVOKE<LiveCallInfo | null>("live_call_info"),
+	/**  Brings the overlay back (after it was closed) while a call runs. */
+	liveCallOverlay: () => __TAURI_INVOKE<null>("live_call_overlay"),
 	/**
-	 *  Ends the call. With `save`, files it (when anything was said) and returns where;
-	 *  otherwise its recording is deleted.
+	 *  Ends the call. With `save`, files it and returns where (a call where nothing could be
+	 *  transcribed keeps its recording instead); otherwise its recording is deleted. The
+	 *  overlay closes and every window hears `LiveCallEndedEvent`, whatever happens.
 	 */
 	liveCallStop: (save: boolean) => __TAURI_INVOKE<Filed | null>("live_call_stop", { save }),
 };
@@ -589,10 +592,15 @@ export type KeyStatus = {
 	error: string | null,
 };
 
-/**  The call ended (from either window). */
+/**  The call ended (from either window, or because the app quit). */
 export type LiveCallEndedEvent = {
-	/**  Where it was filed; `None` when discarded or nothing was said. */
+	/**  Where it was filed; `None` when discarded, not filed, or nothing was said. */
 	filed: Filed | null,
+	/**
+	 *  What became of a call that was not filed (where its recording was kept, or why
+	 *  filing failed).
+	 */
+	message: string | null,
 };
 
 /**  What a running call shows, to every window. */

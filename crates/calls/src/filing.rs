@@ -52,6 +52,9 @@ pub struct CallRecord<'a> {
     pub segments: &'a [Segment],
     pub review: &'a Review,
     pub recording: Option<RecordingSource<'a>>,
+    /// How long the call lasted, when known (a live call's captured audio); otherwise
+    /// the end of its last utterance.
+    pub duration_ms: Option<u32>,
     pub ended_at: Timestamp,
 }
 
@@ -71,7 +74,8 @@ pub struct Filed {
 /// moved back.
 pub fn file_call(store: &mut Store, db: &Path, record: CallRecord<'_>) -> Result<Filed> {
     let call_id = CallId::new();
-    let duration_ms = record.segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
+    let spoken_ms = record.segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
+    let duration_ms = record.duration_ms.unwrap_or(0).max(spoken_ms);
     let ended_at = record.ended_at;
     let started_at = ended_at - chrono::Duration::milliseconds(i64::from(duration_ms));
     let (recording, placed) = match record.recording {

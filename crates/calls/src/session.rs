@@ -89,7 +89,6 @@ impl LiveSession {
         let stop = Arc::new(AtomicBool::new(false));
         let (transcript_tx, transcript_rx) = mpsc::channel::<TranscriptEvent>();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(String, Option<String>)>>();
-        let started = Instant::now();
         let capture_thread = {
             let stop = Arc::clone(&stop);
             std::thread::Builder::new()
@@ -121,7 +120,16 @@ impl LiveSession {
                 });
             }
         };
-        let coach_thread = spawn_coach(coach, transcript_rx, events, started)?;
+        // The call clock starts with the audio.
+        let started = Instant::now();
+        let coach_thread = match spawn_coach(coach, transcript_rx, events, started) {
+            Ok(thread) => thread,
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                let _ = capture_thread.join();
+                return Err(e);
+            }
+        };
         Ok(Self {
             stop,
             capture: Some(capture_thread),
@@ -210,17 +218,6 @@ fn capture_loop(
             return Ok((0, None));
         }
     };
-    let mut recorder = match recording
-        .as_deref()
-        .map(|path| Recorder::create(path, RecordingFormat::for_path(path), SPEECH_RATE))
-        .transpose()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = ready.send(Err(e.into()));
-            return Ok((0, None));
-        }
-    };
     let config = StreamConfig {
         channels: vec![Channel::Rep, Channel::FarEnd],
         language,
@@ -233,6 +230,20 @@ fn capture_loop(
             return Ok((0, None));
         }
     };
+    // Created last, so a refused start leaves no file behind.
+    let mut recorder = match recording
+        .as_deref()
+        .map(|path| Recorder::create(path, RecordingFormat::for_path(path), SPEECH_RATE))
+        .transpose()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = ready.send(Err(e.into()));
+            return Ok((0, None));
+        }
+    };
+    // The file exists from here on: its path is returned whatever happens to it.
+    let recorded = recording;
     let devices = (
         capture.rep_capture().device().to_owned(),
         capture.far_capture().map(|c| c.device().to_owned()),
@@ -258,8 +269,13 @@ fn capture_loop(
         if let Some(r) = &mut recorder
             && let Err(e) = r.write(&rep, &far)
         {
+            // The transcript goes on; what was recorded so far is kept.
             notice(&events, "recorder", e.to_string());
-            recorder = None;
+            if let Some(r) = recorder.take()
+                && let Err(e) = r.finish()
+            {
+                tracing::warn!(error = %e, "live call: closing the recording failed");
+            }
         }
         let pushed = session
             .push(Channel::Rep, &rep)
@@ -277,15 +293,12 @@ fn capture_loop(
         tracing::warn!(error = %e, "live call: finishing the engine session failed");
         notice(&events, "speech", e.to_string());
     }
-    let path = match recorder {
-        Some(r) => {
-            let path = r.path().to_owned();
-            r.finish()?;
-            Some(path)
-        }
-        None => None,
-    };
-    Ok((frames, path))
+    if let Some(r) = recorder
+        && let Err(e) = r.finish()
+    {
+        notice(&events, "recorder", e.to_string());
+    }
+    Ok((frames, recorded))
 }
 
 /// Starts the coach thread: engine events from `transcript` → what to show on `events`,

@@ -175,6 +175,7 @@ fn a_call_in_another_app_is_transcribed_coached_recorded_and_filed() -> Result<(
             segments: &finished.segments,
             review: &review,
             recording: Some(RecordingSource::Move(&path)),
+            duration_ms: Some(finished.duration_ms),
             ended_at: cuecard_core::now(),
         },
     )?;

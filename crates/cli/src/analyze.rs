@@ -154,6 +154,7 @@ pub fn run(
                 segments: &segments,
                 review: &review,
                 recording: (!is_json).then_some(RecordingSource::Copy(&args.file)),
+                duration_ms: None,
                 ended_at: cuecard_core::now(),
             },
         )?),

@@ -92,12 +92,14 @@ impl CoachSettings {
                 });
             }
         };
-        serde_json::from_str(&text).map_err(|e| SettingsError::Parse {
+        let settings: Self = serde_json::from_str(&text).map_err(|e| SettingsError::Parse {
             path: path.to_owned(),
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
-        })
+        })?;
+        settings.validate()?;
+        Ok(settings)
     }
 
     /// Checks the settings: when suggestions are on, the endpoint and model must make a
@@ -130,7 +132,14 @@ impl CoachSettings {
             message: e.to_string(),
         })?;
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, json + "\n").map_err(io)?;
+        {
+            use std::io::Write;
+            let mut file = std::fs::File::create(&tmp).map_err(io)?;
+            file.write_all(json.as_bytes()).map_err(io)?;
+            file.write_all(b"\n").map_err(io)?;
+            // On disk before it replaces the old file: a crash leaves one or the other.
+            file.sync_all().map_err(io)?;
+        }
         std::fs::rename(&tmp, path).map_err(io)
     }
 }

@@ -47,13 +47,47 @@ fn class_of(out: &[CoachOutput], playbook: &Playbook) -> String {
     "none".into()
 }
 
-#[test]
-fn labelled_utterances_precision_and_recall_per_class() {
-    let fixtures = include_str!("fixtures/labelled-utterances.tsv");
+/// Per-class counts over a fixture file, and what was misclassified.
+struct Evaluation {
+    /// class → (true positives, false positives, false negatives)
+    table: BTreeMap<String, (u32, u32, u32)>,
+    wrong: Vec<String>,
+    /// Objection detection, any family: (true positives, false positives, false negatives).
+    objections: (u32, u32, u32),
+}
+
+impl Evaluation {
+    fn worst_class(&self) -> f64 {
+        let mut worst = 1.0f64;
+        for (class, (tp, fp, fn_)) in &self.table {
+            if class == "none" {
+                continue;
+            }
+            let precision = f64::from(*tp) / f64::from((tp + fp).max(1));
+            let recall = f64::from(*tp) / f64::from((tp + fn_).max(1));
+            eprintln!("{class:22} precision {precision:.2} recall {recall:.2} ({tp} right)");
+            worst = worst.min(precision).min(recall);
+        }
+        worst
+    }
+
+    /// Precision and recall of "this is an objection" (the family aside).
+    fn objection_detection(&self) -> (f64, f64) {
+        let (tp, fp, fn_) = self.objections;
+        (
+            f64::from(tp) / f64::from((tp + fp).max(1)),
+            f64::from(tp) / f64::from((tp + fn_).max(1)),
+        )
+    }
+}
+
+fn evaluate(fixtures: &str) -> Evaluation {
     let playbook = Playbook::default_b2b();
-    // class → (true positives, false positives, false negatives)
-    let mut table: BTreeMap<String, (u32, u32, u32)> = BTreeMap::new();
-    let mut wrong = Vec::new();
+    let mut e = Evaluation {
+        table: BTreeMap::new(),
+        wrong: Vec::new(),
+        objections: (0, 0, 0),
+    };
     for line in fixtures
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -71,28 +105,73 @@ fn labelled_utterances_precision_and_recall_per_class() {
         // A fresh coach per utterance: no cooldowns in the way.
         let mut coach = LiveCoach::new(playbook.clone()).expect("compile");
         let got = class_of(&coach.hear(heard(channel, text, 0, 3000, true)), &playbook);
+        let (want_objection, got_objection) = (
+            expected.starts_with("objection-"),
+            got.starts_with("objection-"),
+        );
+        match (want_objection, got_objection) {
+            (true, true) => e.objections.0 += 1,
+            (false, true) => e.objections.1 += 1,
+            (true, false) => e.objections.2 += 1,
+            (false, false) => {}
+        }
         if got == expected {
-            table.entry(got).or_default().0 += 1;
+            e.table.entry(got).or_default().0 += 1;
         } else {
-            wrong.push(format!("{text:?}: expected {expected}, got {got}"));
-            table.entry(got).or_default().1 += 1;
-            table.entry(expected.to_owned()).or_default().2 += 1;
+            e.wrong
+                .push(format!("{text:?}: expected {expected}, got {got}"));
+            e.table.entry(got).or_default().1 += 1;
+            e.table.entry(expected.to_owned()).or_default().2 += 1;
         }
     }
-    let mut worst = 1.0f64;
-    for (class, (tp, fp, fn_)) in &table {
-        if class == "none" {
-            continue;
-        }
-        let precision = f64::from(*tp) / f64::from((tp + fp).max(1));
-        let recall = f64::from(*tp) / f64::from((tp + fn_).max(1));
-        eprintln!("{class:22} precision {precision:.2} recall {recall:.2} ({tp} right)");
-        worst = worst.min(precision).min(recall);
-    }
-    eprintln!("misclassified: {wrong:#?}");
-    assert!(worst >= 0.75, "a class fell below 0.75: {wrong:#?}");
-    assert!(wrong.len() <= 2, "{wrong:#?}");
+    e
 }
+
+#[test]
+fn labelled_utterances_precision_and_recall_per_class() {
+    let e = evaluate(include_str!("fixtures/labelled-utterances.tsv"));
+    let worst = e.worst_class();
+    let (precision, recall) = e.objection_detection();
+    eprintln!("objection detection: precision {precision:.2} recall {recall:.2}");
+    eprintln!("misclassified: {:#?}", e.wrong);
+    assert!(worst >= 0.75, "a class fell below 0.75: {:#?}", e.wrong);
+    assert!(e.wrong.len() <= 2, "{:#?}", e.wrong);
+    assert!(
+        precision >= 0.9 && recall >= 0.85,
+        "{precision:.2} / {recall:.2}"
+    );
+}
+
+/// Utterances written after the playbook and never used to tune it: the honest figure
+/// (BENCHMARKS.md). Its floors guard against regressions; they are what the rules reach
+/// today, not the targets.
+#[test]
+fn held_out_utterances_precision_and_recall() {
+    let e = evaluate(include_str!("fixtures/labelled-heldout.tsv"));
+    e.worst_class();
+    let (precision, recall) = e.objection_detection();
+    eprintln!("held out, objection detection: precision {precision:.2} recall {recall:.2}");
+    eprintln!(
+        "held out, misclassified ({}): {:#?}",
+        e.wrong.len(),
+        e.wrong
+    );
+    let _ = worst;
+    assert!(
+        precision >= HELD_OUT_PRECISION,
+        "precision {precision:.2}: {:#?}",
+        e.wrong
+    );
+    assert!(
+        recall >= HELD_OUT_RECALL,
+        "recall {recall:.2}: {:#?}",
+        e.wrong
+    );
+}
+
+/// 2026-11-22: precision 0.96, recall 0.74 (23 of 31 objections found; one false alarm).
+const HELD_OUT_PRECISION: f64 = 0.9;
+const HELD_OUT_RECALL: f64 = 0.7;
 
 #[test]
 fn only_the_named_speaker_triggers_and_negatives_suppress() {

@@ -129,7 +129,10 @@ export function reduce(state: OverlayState, event: LiveEvent): OverlayState {
         const line = { channel: e.segment.channel, text: e.segment.text, startMs: e.segment.start_ms };
         const partial = { ...state.partial };
         delete partial[e.segment.channel];
-        return { ...state, lines: [...state.lines, line].slice(-MAX_LINES), partial };
+        // Words arriving again clear an old notice; the customer speaking again makes
+        // the last suggestion stale (a new one is on its way).
+        const suggestion = e.segment.channel === "far_end" ? null : state.suggestion;
+        return { ...state, lines: [...state.lines, line].slice(-MAX_LINES), partial, notice: null, suggestion };
       }
       if (e.kind === "end_of_utterance") {
         const partial = { ...state.partial };

@@ -103,6 +103,12 @@ export function Overlay() {
   const [ending, setEnding] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const transcriptEnd = useRef<HTMLDivElement>(null);
+  const root = useRef<HTMLDivElement>(null);
+
+  // The keys work from the start, without a click first.
+  useEffect(() => {
+    root.current?.focus();
+  }, []);
 
   useEffect(() => {
     let unlisten: (() => void) | null = null;
@@ -140,6 +146,8 @@ export function Overlay() {
 
   const onKey = useCallback((e: React.KeyboardEvent) => {
     if (e.target instanceof HTMLButtonElement && (e.key === "Enter" || e.key === " ")) return;
+    // Leave shortcuts with modifiers (copy, print…) alone.
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
     const k = e.key;
     if (k === "ArrowDown" || k === "j") dispatch({ type: "move", delta: 1 });
     else if (k === "ArrowUp" || k === "k") dispatch({ type: "move", delta: -1 });
@@ -150,7 +158,7 @@ export function Overlay() {
   }, []);
 
   return (
-    <div className="overlay" tabIndex={0} onKeyDown={onKey} data-testid="overlay" autoFocus>
+    <div className="overlay" tabIndex={0} onKeyDown={onKey} data-testid="overlay" ref={root}>
       <header className="overlay-header">
         <div>
           <div className="overlay-who">{info?.contact ? displayName(info.contact) : "Live call"}</div>

@@ -6,6 +6,7 @@ import { useEffect, useState } from "react";
 import { commands, events } from "../bindings";
 import type { FarEndSource, Filed, LiveCallInfo } from "../bindings";
 import { errorMessage } from "../lib/api";
+import { displayName } from "../lib/format";
 
 type Props = {
   contactId: string | null;
@@ -34,7 +35,7 @@ export function LiveCallPanel({ contactId, onFiled }: Props) {
           setNote(`Filed: scored ${e.payload.filed.total}/100.`);
           onFiled(e.payload.filed);
         } else {
-          setNote("The call ended with nothing to file.");
+          setNote(e.payload.message ?? "The call was discarded.");
         }
       })
       .then((u) => {
@@ -72,6 +73,7 @@ export function LiveCallPanel({ contactId, onFiled }: Props) {
     try {
       await commands.liveCallStop(save);
     } catch (e) {
+      // The call has ended either way (the ended event says what became of it).
       setError(errorMessage(e));
       setPhase({ name: "idle" });
     }
@@ -89,7 +91,8 @@ export function LiveCallPanel({ contactId, onFiled }: Props) {
       {phase.name === "live" ? (
         <>
           <p data-testid="live-call-status">
-            Coaching now — the overlay is open. Listening on {phase.info.rep_device}
+            Coaching now{phase.info.contact ? ` a call with ${displayName(phase.info.contact)}` : ""} — the overlay
+            is open. Listening on {phase.info.rep_device}
             {phase.info.far_device ? ` and ${phase.info.far_device}` : ""} ({phase.info.engine}).
           </p>
           {phase.info.warning && <p className="muted">{phase.info.warning}</p>}
@@ -99,6 +102,14 @@ export function LiveCallPanel({ contactId, onFiled }: Props) {
             </button>
             <button type="button" className="btn" data-testid="live-call-discard" onClick={() => void end(false)}>
               Discard
+            </button>
+            <button
+              type="button"
+              className="btn"
+              data-testid="live-call-overlay"
+              onClick={() => void commands.liveCallOverlay().catch((e: unknown) => setError(errorMessage(e)))}
+            >
+              Show overlay
             </button>
           </div>
         </>
