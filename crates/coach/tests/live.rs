@@ -156,7 +156,6 @@ fn held_out_utterances_precision_and_recall() {
         e.wrong.len(),
         e.wrong
     );
-    let _ = worst;
     assert!(
         precision >= HELD_OUT_PRECISION,
         "precision {precision:.2}: {:#?}",
