@@ -6,6 +6,7 @@
 //! suggestions: endpoint and model; the key is in the keychain).
 
 use crate::error::CommandError;
+use cuecard_coach::Playbook;
 use cuecard_coach::documents::{self, CoachDocument, DocumentKind};
 use cuecard_coach::settings::{CoachSettings, SettingsError};
 use std::path::{Path, PathBuf};
@@ -62,6 +63,23 @@ pub async fn coach_document_export(kind: DocumentKind, path: String) -> Result<S
     std::fs::write(&target, doc.toml)
         .map_err(|e| CommandError::new("io", format!("cannot write {}: {e}", target.display())))?;
     Ok(target.display().to_string())
+}
+
+/// The playbook in force, as data for the structured editor.
+#[tauri::command]
+#[specta::specta]
+pub async fn coach_playbook() -> Result<Playbook> {
+    documents::playbook(Some(&path_of(DocumentKind::Playbook)?)).map_err(invalid)
+}
+
+/// Saves the structured editor's playbook (validated; its version moves on).
+#[tauri::command]
+#[specta::specta]
+pub async fn coach_playbook_save(playbook: Playbook) -> Result<CoachDocument> {
+    let saved =
+        documents::save_playbook(&path_of(DocumentKind::Playbook)?, playbook).map_err(invalid)?;
+    tracing::info!("playbook saved from the editor");
+    Ok(saved)
 }
 
 /// Back to the built-in default.

@@ -47,6 +47,8 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             coach_commands::coach_document_import,
             coach_commands::coach_document_export,
             coach_commands::coach_document_reset,
+            coach_commands::coach_playbook,
+            coach_commands::coach_playbook_save,
             coach_commands::coach_settings,
             coach_commands::save_coach_settings,
             dnc_commands::dnc_list,

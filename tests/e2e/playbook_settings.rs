@@ -62,6 +62,13 @@ async fn the_playbook_is_edited_validated_saved_and_reset() -> Result<()> {
             .click()
             .await?;
         summary_starts(&client, "the playbook is loaded", "The built-in playbook").await?;
+        // The playbook opens as a form; this test edits the TOML.
+        wait_css(&client, "[data-testid=playbook-form]").await?;
+        client
+            .find(Locator::Css("[data-testid=mode-toml]"))
+            .await?
+            .click()
+            .await?;
         let original = editor_text(&client).await?;
         ensure!(original.contains("name = \"Generic B2B\""), "{original}");
 
@@ -105,6 +112,29 @@ async fn the_playbook_is_edited_validated_saved_and_reset() -> Result<()> {
             .await?;
         summary_starts(&client, "the default is back", "The built-in playbook").await?;
         ensure!(!file.exists(), "reset left the team's file");
+
+        // The form: retitle the first card and save; the file has it, one version on.
+        client
+            .find(Locator::Css("[data-testid=mode-form]"))
+            .await?
+            .click()
+            .await?;
+        let title = wait_css(&client, "[data-testid=card-title]").await?;
+        title.clear().await?;
+        title.send_keys("Price, budget or cost").await?;
+        client
+            .find(Locator::Css("[data-testid=form-save]"))
+            .await?
+            .click()
+            .await?;
+        summary_starts(&client, "the form is saved", "Your team's playbook").await?;
+        let saved = std::fs::read_to_string(&file)?;
+        ensure!(saved.contains("Price, budget or cost"), "{saved}");
+        let default = cuecard_coach_default_version();
+        ensure!(
+            saved.contains(&format!("version = {}", default + 1)),
+            "version moves on from {default}: {saved}"
+        );
         Ok::<_, anyhow::Error>(())
     }
     .await;
@@ -113,4 +143,13 @@ async fn the_playbook_is_edited_validated_saved_and_reset() -> Result<()> {
     }
     let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
     result
+}
+
+/// The shipped playbook's version, read from the file the app embeds.
+fn cuecard_coach_default_version() -> u32 {
+    let text = include_str!("../../assets/playbooks/default-b2b.toml");
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("version = "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }

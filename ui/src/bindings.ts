@@ -45,6 +45,10 @@ export const commands = {
 	coachDocumentExport: (kind: DocumentKind, path: string) => __TAURI_INVOKE<string>("coach_document_export", { kind, path }),
 	/**  Back to the built-in default. */
 	coachDocumentReset: (kind: DocumentKind) => __TAURI_INVOKE<CoachDocument>("coach_document_reset", { kind }),
+	/**  The playbook in force, as data for the structured editor. */
+	coachPlaybook: () => __TAURI_INVOKE<Playbook>("coach_playbook"),
+	/**  Saves the structured editor's playbook (validated; its version moves on). */
+	coachPlaybookSave: (playbook: Playbook) => __TAURI_INVOKE<CoachDocument>("coach_playbook_save", { playbook }),
 	coachSettings: () => __TAURI_INVOKE<CoachSettingsState>("coach_settings"),
 	/**  Saves the coach's settings; invalid ones are refused and the file is left as it was. */
 	saveCoachSettings: (settings: CoachSettings) => __TAURI_INVOKE<CoachSettings>("save_coach_settings", { settings }),
@@ -202,6 +206,37 @@ export type CallReview = {
 
 /**  Where a call is in its life; the terminal states say how it ended. */
 export type CallStatus = "dialing" | "ringing" | "in_progress" | "completed" | "busy" | "no_answer" | "failed" | "canceled";
+
+/**  A cue card. */
+export type Card = {
+	/**  Unique in the playbook; evidence and dismissals refer to it. */
+	id: string,
+	kind?: CardKind,
+	/**  For objection cards: which family. */
+	objection?: ObjectionType | null,
+	/**  For competitor cards: the competitor's name. */
+	competitor?: string | null,
+	title: string,
+	/**  Phrases (and their synonyms) that raise the card, matched on whole words. */
+	triggers: string[],
+	/**
+	 *  Phrases that, in the same utterance, mean the card does not apply ("price is
+	 *  not the issue").
+	 */
+	negatives?: string[],
+	speaker?: Speaker,
+	/**  0–100: which card wins when several fire at once. */
+	priority?: number,
+	/**  Seconds before the card can fire again. */
+	cooldown_s?: number | null,
+	once_per_call?: boolean,
+	max_per_call?: number | null,
+	/**  What to say. */
+	body: string,
+	/**  Talking points (battlecards: where we win, traps to set). */
+	points?: string[],
+	links?: Link[],
+};
 
 /**  A card to show. */
 export type CardFired = {
@@ -592,6 +627,12 @@ export type KeyStatus = {
 	error: string | null,
 };
 
+/**  A link on a card (a one-pager, a calculator). */
+export type Link = {
+	label: string,
+	url: string,
+};
+
 /**  The call ended (from either window, or because the app quit). */
 export type LiveCallEndedEvent = {
 	/**  Where it was filed; `None` when discarded, not filed, or nothing was said. */
@@ -762,6 +803,25 @@ export type PhoneCheck = {
 	time_zone: string | null,
 };
 
+/**  A whole playbook. */
+export type Playbook = {
+	playbook: PlaybookInfo,
+	cards?: Card[],
+	rules?: Rule[],
+	/**  Suggestions per stage of the conversation. */
+	stages?: StageGuide[],
+};
+
+/**  A playbook's name and version. */
+export type PlaybookInfo = {
+	id: string,
+	name: string,
+	/**  Bumped on every edit, so a call records which playbook coached it. */
+	version: number,
+	/**  Cooldown for cards that name none, seconds. */
+	default_cooldown_s?: number,
+};
+
 /**  Identifies a [`crate::PracticeSession`]. */
 export type PracticeSessionId = string;
 
@@ -800,6 +860,31 @@ export type RowOutcome = { kind: "created"; contact_id: ContactId } |
 { kind: "merged"; contact_id: ContactId; first_row: number | null } | 
 /**  A duplicate that added nothing new. */
 { kind: "unchanged"; contact_id: ContactId; first_row: number | null } | { kind: "failed"; reason: string } | { kind: "blank" };
+
+/**  A talk-track compliance rule. */
+export type Rule = {
+	id: string,
+	kind: RuleKind,
+	title: string,
+	phrases: string[],
+	/**  Whose words the rule is about (almost always the rep's). */
+	speaker?: Speaker,
+	severity?: Severity,
+	/**  Required rules: the deadline, seconds from the start of the call. */
+	within_s?: number | null,
+	/**  What the warning tells the rep. */
+	message: string,
+};
+
+/**  A talk-track rule's kind. */
+export type RuleKind = 
+/**  Saying any of the phrases breaks the rule (a claim never to make). */
+"forbidden" | 
+/**
+ *  One of the phrases must be said within `within_s` of the call's start (a
+ *  recording or AI disclosure).
+ */
+"required";
 
 /**  A talk-track rule broken. */
 export type RuleWarning = {
@@ -866,6 +951,11 @@ export type Segment = {
 /**  How bad breaking a talk-track rule is. */
 export type Severity = "info" | "warning" | "critical";
 
+/**  Who has to say a phrase for it to count. */
+export type Speaker = 
+/**  The customer (the far end of the call, the persona in practice). */
+"prospect" | "rep" | "any";
+
 /**  Which side of the conversation an utterance came from. */
 export type SpeakerChannel = 
 /**  The rep's microphone. */
@@ -924,6 +1014,13 @@ export type StageChange = {
 	/**  Call time of the final that moved the stage, ms. */
 	at_ms: number,
 	/**  What to do now (from the playbook's guide for the stage). */
+	suggestions: string[],
+};
+
+/**  What to suggest in one stage of the conversation. */
+export type StageGuide = {
+	stage: Stage,
+	/**  Next steps to suggest when the call enters the stage, most useful first. */
 	suggestions: string[],
 };
 

@@ -111,6 +111,23 @@ pub fn save(kind: DocumentKind, path: &Path, toml: &str) -> Result<CoachDocument
     })
 }
 
+/// Saves a playbook edited as a form (the app's structured editor): the version is
+/// moved past the one in force, so calls record which edit coached them; the playbook
+/// is validated and written as TOML (without the comments a hand-written file had).
+pub fn save_playbook(path: &Path, mut edited: Playbook) -> Result<CoachDocument, PlaybookError> {
+    let current = playbook(Some(path))?;
+    edited.playbook.version = edited
+        .playbook
+        .version
+        .max(current.playbook.version.saturating_add(1));
+    edited.validate(path)?;
+    let toml = edited.to_toml().map_err(|e| PlaybookError::Syntax {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    save(DocumentKind::Playbook, path, &toml)
+}
+
 /// Imports a shared file as the team's document at `path`: read and validated (errors
 /// name `source`), then saved; a bad file leaves the team's document as it was.
 pub fn import(
@@ -235,5 +252,36 @@ mod tests {
         assert!(err.contains("rubric.toml"), "{err}");
         assert!(!path.exists());
         assert_eq!(rubric(Some(&path)).expect("default").rubric.id, "default");
+    }
+
+    #[test]
+    fn a_playbook_saved_from_the_form_moves_its_version_and_a_bad_one_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("playbook.toml");
+        let mut edited = playbook(Some(&path)).expect("default");
+        let before = edited.playbook.version;
+        edited.cards[0].title = "Price, budget or cost".into();
+        edited.cards[0].triggers.push("costs a fortune".into());
+        let saved = save_playbook(&path, edited.clone()).expect("saved");
+        assert!(saved.custom);
+        let back = playbook(Some(&path)).expect("read back");
+        assert_eq!(back.playbook.version, before + 1);
+        assert_eq!(back.cards[0].title, "Price, budget or cost");
+        assert!(
+            back.cards[0]
+                .triggers
+                .contains(&"costs a fortune".to_owned())
+        );
+
+        let mut bad = back.clone();
+        bad.cards[1].triggers.clear();
+        let err = save_playbook(&path, bad)
+            .expect_err("no triggers")
+            .to_string();
+        assert!(
+            err.contains(&back.cards[1].id) && err.contains("triggers"),
+            "{err}"
+        );
+        assert_eq!(playbook(Some(&path)).expect("kept"), back);
     }
 }

@@ -13,6 +13,8 @@ vi.mock("../bindings", () => ({
     coachDocumentImport: vi.fn(),
     coachDocumentExport: vi.fn(),
     coachDocumentReset: vi.fn(),
+    coachPlaybook: vi.fn(async () => ({ playbook: { id: "generic", name: "Generic B2B", version: 2 }, cards: [], rules: [] })),
+    coachPlaybookSave: vi.fn(),
     coachSettings: vi.fn(async () => ({ settings: { assist: { enabled: false, base_url: "https://api.openai.com/v1", model: "gpt-4o-mini", max_age_ms: 6000 } }, problem: null })),
     speechKeys: vi.fn(async () => []),
   },
@@ -33,6 +35,9 @@ describe("PlaybookSettings", () => {
     render(<PlaybookSettings />);
     const summary = await screen.findByText(/The built-in playbook: 14 cards · v2/);
     expect(summary).toBeTruthy();
+    // The playbook opens as a form; the TOML is one click away.
+    expect(await screen.findByTestId("playbook-form")).toBeTruthy();
+    fireEvent.click(screen.getByTestId("mode-toml"));
     const editor = screen.getByTestId("doc-text") as HTMLTextAreaElement;
     expect(editor.value).toContain("Generic B2B");
     expect((screen.getByTestId("doc-save") as HTMLButtonElement).disabled).toBe(true);

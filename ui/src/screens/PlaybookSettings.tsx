@@ -8,11 +8,15 @@ import { commands } from "../bindings";
 import type { CoachDocument, DocumentKind } from "../bindings";
 import { errorMessage } from "../lib/api";
 import { AssistSettings } from "./AssistSettings";
+import { PlaybookForm } from "./PlaybookForm";
 
 const LABEL: Record<DocumentKind, string> = { playbook: "Playbook", rubric: "Scoring rubric" };
 
 export function PlaybookSettings() {
   const [kind, setKind] = useState<DocumentKind>("playbook");
+  // The playbook opens as a form; the rubric (and the playbook, for those who prefer)
+  // as TOML.
+  const [mode, setMode] = useState<"form" | "toml">("form");
   const [doc, setDoc] = useState<CoachDocument | null>(null);
   const [text, setText] = useState("");
   const [path, setPath] = useState("");
@@ -88,6 +92,37 @@ export function PlaybookSettings() {
           ))}
         </div>
       </header>
+      {kind === "playbook" && (
+        <div className="segmented" role="tablist" aria-label="Edit as">
+          {(["form", "toml"] as const).map((m) => (
+            <button
+              key={m}
+              type="button"
+              role="tab"
+              aria-selected={mode === m}
+              className={`btn ${mode === m ? "btn-primary" : ""}`}
+              data-testid={`mode-${m}`}
+              disabled={busy || dirty}
+              onClick={() => setMode(m)}
+            >
+              {m === "form" ? "Form" : "TOML"}
+            </button>
+          ))}
+        </div>
+      )}
+      {kind === "playbook" && mode === "form" ? (
+        <section className="card settings-card">
+          <p className="muted" data-testid="doc-summary">
+            {doc ? `${doc.custom ? "Your team's" : "The built-in"} playbook: ${doc.summary}` : "Loading…"}
+          </p>
+          <PlaybookForm
+            onSaved={(d) => {
+              setDoc(d);
+              setText(d.toml);
+            }}
+          />
+        </section>
+      ) : (
       <section className="card settings-card">
         <p className="muted" data-testid="doc-summary">
           {doc
@@ -132,6 +167,7 @@ export function PlaybookSettings() {
           </button>
         </div>
       </section>
+      )}
       <section className="card settings-card">
         <h2>Share</h2>
         <label className="field">
