@@ -66,13 +66,7 @@ async fn a_scored_call_is_reviewed_with_its_evidence() -> Result<()> {
     let driver = TauriDriver::start(&xvfb.display, data.path())?;
     let client = connect(&driver, &app).await?;
     let result = async {
-        wait_css(&client, "[data-testid=contact-row]").await?;
-        client
-            .find(Locator::Css("[data-testid=contact-row] td"))
-            .await?
-            .click()
-            .await?;
-        wait_css(&client, "[data-testid=contact-detail]").await?;
+        open_first_contact(&client).await?;
         wait_css(&client, "[data-testid=call-open]")
             .await?
             .click()

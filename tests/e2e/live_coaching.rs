@@ -80,12 +80,7 @@ async fn a_live_call_is_coached_in_the_overlay_and_filed_under_the_contact() -> 
     let driver = TauriDriver::start(&xvfb.display, data.path())?;
     let client = connect(&driver, &app).await?;
     let result = async {
-        wait_css(&client, "[data-testid=contact-row]").await?;
-        client
-            .find(Locator::Css("[data-testid=contact-row] td"))
-            .await?
-            .click()
-            .await?;
+        open_first_contact(&client).await?;
         wait_css(&client, "[data-testid=live-call]").await?;
         choose_option(&client, "[data-testid=live-call-far-end]", "speakers").await?;
         wait_css(&client, "[data-testid=live-call-start]")

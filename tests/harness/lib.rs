@@ -383,3 +383,16 @@ pub async fn choose_option(client: &fantoccini::Client, css: &str, value: &str) 
         .await?;
     Ok(())
 }
+
+/// Opens the first contact in the list (clicking its first cell: WebKitWebDriver cannot
+/// click a table row) and waits for its page.
+pub async fn open_first_contact(client: &fantoccini::Client) -> Result<()> {
+    wait_css(client, "[data-testid=contact-row]").await?;
+    client
+        .find(fantoccini::Locator::Css("[data-testid=contact-row] td"))
+        .await?
+        .click()
+        .await?;
+    wait_css(client, "[data-testid=contact-detail]").await?;
+    Ok(())
+}

@@ -17,10 +17,8 @@ use cuecard_audio::recorder::{Recorder, RecordingFormat};
 use cuecard_coach::Playbook;
 use cuecard_coach::assist::{Assist, AssistStats};
 use cuecard_core::Channel;
-use cuecard_stt::{
-    EventSink, Notice, NoticeLevel, Segment, SpeechEngine, StreamConfig, StreamSession,
-    TranscriptEvent,
-};
+use cuecard_stt::event::send_error;
+use cuecard_stt::{EventSink, Segment, SpeechEngine, StreamConfig, StreamSession, TranscriptEvent};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -189,16 +187,6 @@ impl Drop for LiveSession {
     }
 }
 
-fn notice(events: &EventSink, engine: &str, message: String) {
-    let _ = events.send(TranscriptEvent::Notice {
-        notice: Notice {
-            level: NoticeLevel::Error,
-            engine: engine.into(),
-            message,
-        },
-    });
-}
-
 /// The capture thread: devices → recorder and engine. Returns the frames captured and
 /// the finished recording.
 fn capture_loop(
@@ -258,7 +246,7 @@ fn capture_loop(
             continue;
         }
         if let Err(e) = capture.poll(&mut rep, &mut far) {
-            notice(&events, "audio", e.to_string());
+            send_error(&events, "audio", e.to_string());
             audio_ok = false;
             continue;
         }
@@ -270,7 +258,7 @@ fn capture_loop(
             && let Err(e) = r.write(&rep, &far)
         {
             // The transcript goes on; what was recorded so far is kept.
-            notice(&events, "recorder", e.to_string());
+            send_error(&events, "recorder", e.to_string());
             if let Some(r) = recorder.take()
                 && let Err(e) = r.finish()
             {
@@ -282,7 +270,7 @@ fn capture_loop(
             .and_then(|()| session.push(Channel::FarEnd, &far));
         if let Err(e) = pushed {
             tracing::warn!(error = %e, "live call: the engine refused audio");
-            notice(&events, "speech", e.to_string());
+            send_error(&events, "speech", e.to_string());
             audio_ok = false;
         }
         rep.clear();
@@ -291,12 +279,12 @@ fn capture_loop(
     let _ = capture.finish();
     if let Err(e) = session.finish() {
         tracing::warn!(error = %e, "live call: finishing the engine session failed");
-        notice(&events, "speech", e.to_string());
+        send_error(&events, "speech", e.to_string());
     }
     if let Some(r) = recorder
         && let Err(e) = r.finish()
     {
-        notice(&events, "recorder", e.to_string());
+        send_error(&events, "recorder", e.to_string());
     }
     Ok((frames, recorded))
 }

@@ -91,6 +91,18 @@ pub struct Notice {
     pub message: String,
 }
 
+/// Sends an error notice about `source` (an engine, the microphone, the recorder) to
+/// `events`; a closed receiver is ignored like any other event.
+pub fn send_error(events: &EventSink, source: &str, message: String) {
+    let _ = events.send(TranscriptEvent::Notice {
+        notice: Notice {
+            level: NoticeLevel::Error,
+            engine: source.into(),
+            message,
+        },
+    });
+}
+
 /// Collects a session's events into finished segments: what a batch caller or a test
 /// wants once the stream is over.
 #[derive(Default, Debug)]

@@ -4,7 +4,7 @@
 //! transcript events and the mic level.
 
 use crate::engine::{SpeechEngine, StreamConfig, StreamSession};
-use crate::event::{EventSink, Notice, NoticeLevel, TranscriptEvent};
+use crate::event::EventSink;
 use crate::{Channel, Result, SttError};
 use cuecard_audio::dual::{DualCapture, DualOptions};
 use std::sync::Arc;
@@ -106,16 +106,6 @@ impl Drop for LiveMic {
     }
 }
 
-fn fail(events: &EventSink, engine: &str, message: String) {
-    let _ = events.send(TranscriptEvent::Notice {
-        notice: Notice {
-            level: NoticeLevel::Error,
-            engine: engine.into(),
-            message,
-        },
-    });
-}
-
 fn run(
     capture: &mut DualCapture,
     mut session: Box<dyn StreamSession>,
@@ -126,7 +116,7 @@ fn run(
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(POLL);
         if let Err(e) = capture.poll(&mut rep, &mut far) {
-            fail(events, "microphone", e.to_string());
+            crate::event::send_error(events, "microphone", e.to_string());
             break;
         }
         far.clear();
@@ -135,7 +125,7 @@ fn run(
         }
         if let Err(e) = session.push(Channel::Rep, &rep) {
             tracing::warn!(error = %e, "live mic: the engine refused audio");
-            fail(events, "speech", e.to_string());
+            crate::event::send_error(events, "speech", e.to_string());
             break;
         }
         rep.clear();
