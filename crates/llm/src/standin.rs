@@ -7,6 +7,7 @@
 //! dropped connection. Every request is recorded.
 
 use bytes::Bytes;
+use cuecard_testserver::LocalServer;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -14,12 +15,8 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 /// The answer to one valid request.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,86 +132,42 @@ impl Shared {
 
 /// The running stand-in; stops when dropped.
 pub struct ChatStandin {
-    addr: SocketAddr,
+    server: LocalServer,
     shared: Arc<Shared>,
-    shutdown: watch::Sender<bool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl ChatStandin {
     /// Listens on `127.0.0.1:0` on a thread of its own.
     pub fn start(script: ChatScript) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
         let shared = Arc::new(Shared {
             script,
             state: Mutex::new(State::default()),
         });
-        let (shutdown, stop) = watch::channel(false);
-        let server = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("chat-standin".into())
-            .spawn(move || runtime.block_on(accept(server, listener, stop)))?;
-        Ok(Self {
-            addr,
-            shared,
-            shutdown,
-            thread: Some(thread),
-        })
-    }
-
-    /// `http://127.0.0.1:PORT/v1`: the base URL for the client.
-    pub fn url(&self) -> String {
-        format!("http://{}/v1", self.addr)
-    }
-
-    /// The requests so far, in order.
-    pub fn requests(&self) -> Vec<ChatRequest> {
-        self.shared.state().requests.clone()
-    }
-}
-
-impl Drop for ChatStandin {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-async fn accept(
-    shared: Arc<Shared>,
-    listener: std::net::TcpListener,
-    mut stop: watch::Receiver<bool>,
-) {
-    let listener = match TcpListener::from_std(listener) {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::error!("chat stand-in: cannot listen: {e}");
-            return;
-        }
-    };
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+        let server = LocalServer::start("chat-standin", {
+            let shared = shared.clone();
+            move |stream, _| {
                 let shared = shared.clone();
-                tokio::spawn(async move {
+                async move {
                     let service = service_fn(move |request| handle(shared.clone(), request));
                     // An `Err` from the service (a scripted drop) ends the connection
                     // without an answer.
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
-                });
+                }
             }
-            _ = stop.changed() => return,
-        }
+        })?;
+        Ok(Self { server, shared })
+    }
+
+    /// `http://127.0.0.1:PORT/v1`: the base URL for the client.
+    pub fn url(&self) -> String {
+        format!("http://{}/v1", self.server.addr())
+    }
+
+    /// The requests so far, in order.
+    pub fn requests(&self) -> Vec<ChatRequest> {
+        self.shared.state().requests.clone()
     }
 }
 
@@ -380,7 +333,7 @@ async fn handle(
 impl std::fmt::Debug for ChatStandin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChatStandin")
-            .field("addr", &self.addr)
+            .field("addr", &self.server.addr())
             .finish()
     }
 }

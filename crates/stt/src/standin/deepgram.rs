@@ -16,13 +16,12 @@
 //! ([`ConnectionRecord`]): query, headers, control messages, audio received and where in
 //! the audio it came from.
 
+use cuecard_testserver::LocalServer;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message;
@@ -274,86 +273,43 @@ impl Shared {
 
 /// A running stand-in. Dropping it shuts it down.
 pub struct DeepgramStandin {
-    addr: SocketAddr,
+    server: LocalServer,
     shared: Arc<Shared>,
-    shutdown: watch::Sender<bool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl DeepgramStandin {
     /// Listens on `127.0.0.1:0` on a thread of its own.
     pub fn start(script: DeepgramScript) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
         let shared = Arc::new(Shared {
             script,
             records: Mutex::new(Vec::new()),
         });
-        let (shutdown, stop) = watch::channel(false);
-        let server = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("deepgram-standin".into())
-            .spawn(move || {
-                runtime.block_on(accept(server, listener, stop));
-            })?;
-        Ok(Self {
-            addr,
-            shared,
-            shutdown,
-            thread: Some(thread),
-        })
+        let server = LocalServer::start("deepgram-standin", {
+            let shared = shared.clone();
+            move |stream, stop| {
+                let index = {
+                    let mut records = shared.records();
+                    let index = records.len();
+                    records.push(ConnectionRecord {
+                        index,
+                        ..ConnectionRecord::default()
+                    });
+                    index
+                };
+                serve(shared.clone(), stream, index, stop)
+            }
+        })?;
+        Ok(Self { server, shared })
     }
 
     /// `ws://127.0.0.1:PORT`: the base URL for the client.
     pub fn url(&self) -> String {
-        format!("ws://{}", self.addr)
+        format!("ws://{}", self.server.addr())
     }
 
     /// The connections so far, in order.
     pub fn connections(&self) -> Vec<ConnectionRecord> {
         self.shared.records().clone()
-    }
-}
-
-impl Drop for DeepgramStandin {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-async fn accept(
-    shared: Arc<Shared>,
-    listener: std::net::TcpListener,
-    mut stop: watch::Receiver<bool>,
-) {
-    let listener = match TcpListener::from_std(listener) {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::error!("deepgram stand-in: cannot listen: {e}");
-            return;
-        }
-    };
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let index = {
-                    let mut records = shared.records();
-                    let index = records.len();
-                    records.push(ConnectionRecord { index, ..ConnectionRecord::default() });
-                    index
-                };
-                tokio::spawn(serve(shared.clone(), stream, index, stop.clone()));
-            }
-            _ = stop.changed() => return,
-        }
     }
 }
 

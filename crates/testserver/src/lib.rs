@@ -1,0 +1,108 @@
+//! A local server for the stand-ins of cloud services that tests talk to (the OpenAI and
+//! Deepgram speech stand-ins, the chat completions stand-in): it listens on
+//! `127.0.0.1:0`, runs each accepted connection on a tokio runtime of its own thread (so
+//! synchronous tests can use it), and shuts down when dropped. What a connection speaks
+//! (HTTP, WebSocket) is the stand-in's business.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// When the server is stopping: `changed()` resolves (long-lived connections watch it).
+pub type Stopping = watch::Receiver<bool>;
+
+/// A running server; stops (and joins its thread) when dropped.
+pub struct LocalServer {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LocalServer {
+    /// Listens on `127.0.0.1:0` on a thread named `name`; each connection is handed to
+    /// `on_connection`, whose future runs as its own task.
+    pub fn start<F, Fut>(name: &str, mut on_connection: F) -> std::io::Result<Self>
+    where
+        F: FnMut(TcpStream, Stopping) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (shutdown, mut stop) = watch::channel(false);
+        let label = name.to_owned();
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match TcpListener::from_std(listener) {
+                        Ok(listener) => listener,
+                        Err(e) => {
+                            tracing::error!("{label}: cannot listen: {e}");
+                            return;
+                        }
+                    };
+                    loop {
+                        tokio::select! {
+                            accepted = listener.accept() => {
+                                let Ok((stream, _)) = accepted else { continue };
+                                tokio::spawn(on_connection(stream, stop.clone()));
+                            }
+                            _ = stop.changed() => return,
+                        }
+                    }
+                });
+            })?;
+        Ok(Self {
+            addr,
+            shutdown,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn each_connection_is_served_and_the_server_stops_when_dropped() {
+        let server = LocalServer::start("echo", |mut stream: TcpStream, _| async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut buf = [0u8; 5];
+            if stream.read_exact(&mut buf).await.is_ok() {
+                let _ = stream.write_all(&buf).await;
+            }
+        })
+        .expect("start");
+        let addr = server.addr();
+        for word in [b"hello", b"again"] {
+            let mut client = std::net::TcpStream::connect(addr).expect("connect");
+            client.write_all(word).expect("write");
+            let mut back = [0u8; 5];
+            client.read_exact(&mut back).expect("read");
+            assert_eq!(&back, word);
+        }
+        drop(server);
+        assert!(std::net::TcpStream::connect(addr).is_err(), "stopped");
+    }
+}
