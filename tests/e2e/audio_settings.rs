@@ -7,7 +7,7 @@ use anyhow::Result;
 use cuecard_audio::SPEECH_RATE;
 use cuecard_audio::testing::{PulseServer, speech};
 use cuecard_e2e::*;
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -27,11 +27,7 @@ async fn audio_settings_meter_mic_test_and_echo_test() -> Result<()> {
     );
     let result = async {
         wait_css(&client, "[data-testid=contacts-list]").await?;
-        client
-            .find(Locator::Css("[data-testid=nav-audio]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=nav-audio]").await?;
 
         // The pickers list the daemon's devices, defaults named.
         wait_until(&client, "the mic list is loaded", async |c: &Client| {
@@ -63,11 +59,7 @@ async fn audio_settings_meter_mic_test_and_echo_test() -> Result<()> {
         let _ = player.wait();
 
         // The mic test, with the rep talking once it has started listening.
-        client
-            .find(Locator::Css("[data-testid=audio-mic-test]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=audio-mic-test]").await?;
         let mut player = pulse.play("mic_feed", &line);
         wait_until(&client, "the mic test has a verdict", async |c: &Client| {
             Ok(!text_of(c, "[data-testid=audio-mic-result]")
@@ -81,11 +73,7 @@ async fn audio_settings_meter_mic_test_and_echo_test() -> Result<()> {
 
         // Speakers that the mic hears: the echo test finds the echo and measures it.
         choose_option(&client, "[data-testid=audio-output]", "pulseaudio:mic_feed").await?;
-        client
-            .find(Locator::Css("[data-testid=audio-echo-test]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=audio-echo-test]").await?;
         wait_until(&client, "the echo test has a result", async |c: &Client| {
             Ok(!text_of(c, "[data-testid=audio-echo-result]")
                 .await?

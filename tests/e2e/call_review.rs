@@ -67,10 +67,7 @@ async fn a_scored_call_is_reviewed_with_its_evidence() -> Result<()> {
     let client = connect(&driver, &app).await?;
     let result = async {
         open_first_contact(&client).await?;
-        wait_css(&client, "[data-testid=call-open]")
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=call-open]").await?;
         wait_css(&client, "[data-testid=review-score]").await?;
         let score = text_of(&client, "[data-testid=review-score]").await?;
         ensure!(score.contains("rubric default v2"), "{score}");
@@ -79,11 +76,7 @@ async fn a_scored_call_is_reviewed_with_its_evidence() -> Result<()> {
         ensure!(count(&client, "[data-testid=review-transcript] li").await? == 12);
         ensure!(count(&client, "[data-testid=review-transcript] li.evidence").await? == 0);
         // The price objection (turn 8) and the rep's answer (turn 9).
-        client
-            .find(Locator::Css("[data-testid=check-objections-answered]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=check-objections-answered]").await?;
         wait_until(&client, "the evidence is marked", async |c: &Client| {
             Ok(count(c, "[data-testid=review-transcript] li.evidence").await? > 0)
         })
@@ -93,11 +86,7 @@ async fn a_scored_call_is_reviewed_with_its_evidence() -> Result<()> {
         ensure!(count(&client, "[data-testid=review-transcript] li.evidence").await? == 2);
         save_screenshot(&xvfb, "call-review.png")?;
         // Back to the contact.
-        client
-            .find(Locator::Css("[data-testid=review-back]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=review-back]").await?;
         wait_css(&client, "[data-testid=call-open]")
             .await
             .context("back on the contact")?;

@@ -51,11 +51,7 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
             0
         );
 
-        client
-            .find(Locator::Css("[data-testid=nav-import]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=nav-import]").await?;
         wait_css(&client, "[data-testid=import-wizard]").await?;
         choose_file(&client, "messy.csv", MESSY).await?;
 
@@ -76,18 +72,10 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
             "{error_texts:?}"
         );
 
-        client
-            .find(Locator::Css("[data-testid=import-run-button]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=import-run-button]").await?;
         let report = text_of(&client, "[data-testid=import-report]").await?;
         assert!(report.contains('6'), "report: {report}");
-        client
-            .find(Locator::Css("[data-testid=import-done-button]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=import-done-button]").await?;
 
         // The contacts are in the list.
         wait_until(&client, "six contacts are listed", async |c: &Client| {
@@ -121,11 +109,7 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
         .await?;
 
         // The contact's page shows its timeline.
-        client
-            .find(Locator::Css("[data-testid=contact-row] td"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=contact-row] td").await?;
         let timeline = text_of(&client, "[data-testid=timeline]").await?;
         assert!(
             timeline.contains("Imported from messy.csv (row 3)"),
@@ -133,11 +117,7 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
         );
         save_screenshot(&xvfb, "contact-detail.png")?;
 
-        client
-            .find(Locator::Css("[data-testid=nav-contacts]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=nav-contacts]").await?;
         let search = wait_css(&client, "[data-testid=contact-search]").await?;
         // Select all and delete, as a user would (a WebDriver "clear" fires no input event).
         search.send_keys("\u{E009}a\u{E009}").await?;
@@ -152,21 +132,13 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
         let png = save_screenshot(&xvfb, "main-window.png")?;
 
         // Export writes a CSV of every contact to the Downloads folder and says where.
-        client
-            .find(Locator::Css("[data-testid=export-button]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=export-button]").await?;
         let toast = text_of(&client, "[data-testid=toast]").await?;
         assert!(toast.contains("Exported 6 contacts to"), "toast: {toast}");
         assert!(png.starts_with(b"\x89PNG"));
 
         // Asha asks not to be called: her number goes on the list, as typed locally.
-        client
-            .find(Locator::Css("[data-testid=nav-dnc]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=nav-dnc]").await?;
         wait_css(&client, "[data-testid=dnc-count]").await?;
         client
             .find(Locator::Css("[data-testid=dnc-number]"))
@@ -178,11 +150,7 @@ async fn import_a_csv_through_the_wizard_and_see_the_contacts() -> Result<()> {
             .await?
             .send_keys("Asked on the renewal call")
             .await?;
-        client
-            .find(Locator::Css("[data-testid=dnc-add]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=dnc-add]").await?;
         wait_until(&client, "the number is listed", async |c: &Client| {
             Ok(text_of(c, "[data-testid=dnc-message]")
                 .await?
@@ -246,11 +214,7 @@ async fn a_corrupt_database_is_kept_and_the_app_starts_fresh_on_request() -> Res
             garbage,
             "the app must not touch the file"
         );
-        client
-            .find(Locator::Css("[data-testid=move-aside-button]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=move-aside-button]").await?;
         wait_css(&client, "[data-testid=contacts-list]").await?;
         Ok::<_, anyhow::Error>(())
     }

@@ -83,10 +83,7 @@ async fn a_live_call_is_coached_in_the_overlay_and_filed_under_the_contact() -> 
         open_first_contact(&client).await?;
         wait_css(&client, "[data-testid=live-call]").await?;
         choose_option(&client, "[data-testid=live-call-far-end]", "speakers").await?;
-        wait_css(&client, "[data-testid=live-call-start]")
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=live-call-start]").await?;
         wait_css(&client, "[data-testid=live-call-status]").await?;
         let status = text_of(&client, "[data-testid=live-call-status]").await?;
         ensure!(
@@ -151,11 +148,7 @@ async fn a_live_call_is_coached_in_the_overlay_and_filed_under_the_contact() -> 
             "Escape dismissed the card"
         );
 
-        client
-            .find(Locator::Css("[data-testid=overlay-end]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=overlay-end]").await?;
         switch_to(&client, false).await?;
         wait_until(
             &client,

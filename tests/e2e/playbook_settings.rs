@@ -4,7 +4,7 @@
 
 use anyhow::{Result, ensure};
 use cuecard_e2e::*;
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use std::time::Duration;
 
 /// Replaces the editor's text, as typing would (React sees an input event).
@@ -56,19 +56,11 @@ async fn the_playbook_is_edited_validated_saved_and_reset() -> Result<()> {
     let client = connect(&driver, &app).await?;
     let result = async {
         wait_css(&client, "[data-testid=contacts-list]").await?;
-        client
-            .find(Locator::Css("[data-testid=nav-playbook]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=nav-playbook]").await?;
         summary_starts(&client, "the playbook is loaded", "The built-in playbook").await?;
         // The playbook opens as a form; this test edits the TOML.
         wait_css(&client, "[data-testid=playbook-form]").await?;
-        client
-            .find(Locator::Css("[data-testid=mode-toml]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=mode-toml]").await?;
         let original = editor_text(&client).await?;
         ensure!(original.contains("name = \"Generic B2B\""), "{original}");
 
@@ -78,11 +70,7 @@ async fn the_playbook_is_edited_validated_saved_and_reset() -> Result<()> {
             &original.replace("id = \"objection-timing\"", "id = \"objection-price\""),
         )
         .await?;
-        client
-            .find(Locator::Css("[data-testid=doc-save]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=doc-save]").await?;
         wait_css(&client, "[data-testid=doc-message]").await?;
         let message = text_of(&client, "[data-testid=doc-message]").await?;
         ensure!(
@@ -96,37 +84,21 @@ async fn the_playbook_is_edited_validated_saved_and_reset() -> Result<()> {
             &original.replace("Generic B2B", "Acme inside sales"),
         )
         .await?;
-        client
-            .find(Locator::Css("[data-testid=doc-save]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=doc-save]").await?;
         summary_starts(&client, "the edit is saved", "Your team's playbook").await?;
         ensure!(std::fs::read_to_string(&file)?.contains("Acme inside sales"));
         save_screenshot(&xvfb, "playbook-settings.png")?;
 
-        client
-            .find(Locator::Css("[data-testid=doc-reset]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=doc-reset]").await?;
         summary_starts(&client, "the default is back", "The built-in playbook").await?;
         ensure!(!file.exists(), "reset left the team's file");
 
         // The form: retitle the first card and save; the file has it, one version on.
-        client
-            .find(Locator::Css("[data-testid=mode-form]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=mode-form]").await?;
         let title = wait_css(&client, "[data-testid=card-title]").await?;
         title.clear().await?;
         title.send_keys("Price, budget or cost").await?;
-        client
-            .find(Locator::Css("[data-testid=form-save]"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "[data-testid=form-save]").await?;
         summary_starts(&client, "the form is saved", "Your team's playbook").await?;
         let saved = std::fs::read_to_string(&file)?;
         ensure!(saved.contains("Price, budget or cost"), "{saved}");

@@ -15,11 +15,6 @@ use cuecard_secrets::{SecretName, SecretSource, Secrets};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 
-async fn click(client: &Client, css: &str) -> Result<()> {
-    client.find(Locator::Css(css)).await?.click().await?;
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn speech_settings_keychain_key_engine_choice_and_live_mic_transcript() -> Result<()> {
     let Some(app) = prerequisites() else {

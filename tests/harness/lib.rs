@@ -396,3 +396,9 @@ pub async fn open_first_contact(client: &fantoccini::Client) -> Result<()> {
     wait_css(client, "[data-testid=contact-detail]").await?;
     Ok(())
 }
+
+/// Waits for the first element matching `css` and clicks it.
+pub async fn click(client: &fantoccini::Client, css: &str) -> Result<()> {
+    wait_css(client, css).await?.click().await?;
+    Ok(())
+}
