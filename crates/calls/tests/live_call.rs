@@ -189,3 +189,30 @@ fn a_call_in_another_app_is_transcribed_coached_recorded_and_filed() -> Result<(
     assert_eq!(utterances.len(), finished.segments.len());
     Ok(())
 }
+
+#[test]
+fn a_missing_microphone_is_a_clear_error_and_leaves_no_recording() -> Result<()> {
+    let _pulse = PulseServer::start();
+    let model = WhisperModel::load(&test_model("tiny.en"))?;
+    let engine: Arc<dyn SpeechEngine> = Arc::new(LocalEngine::new(model, LocalConfig::default()));
+    let dir = tempfile::tempdir()?;
+    let recording = dir.path().join("live.ogg");
+    let (tx, _rx) = mpsc::channel();
+    let err = LiveSession::start(
+        engine,
+        SessionOptions {
+            capture: DualOptions::mic(Some("no-such-mic".into())),
+            language: "en".into(),
+            playbook: Playbook::default_b2b(),
+            assist: None,
+            recording: Some(recording.clone()),
+        },
+        tx,
+    )
+    .err()
+    .expect("no such device")
+    .to_string();
+    assert!(err.contains("no-such-mic"), "{err}");
+    assert!(!recording.exists(), "a refused start leaves no file");
+    Ok(())
+}
