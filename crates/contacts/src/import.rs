@@ -272,10 +272,12 @@ impl Prepared {
             elapsed_ms: 0,
         };
         let dnc = w.dnc_numbers()?;
+        let now = w.now();
         let mut state = RunState {
             keys: w.contact_key_index()?,
             first_row_of: FxHashMap::default(),
             pending: Vec::with_capacity(PENDING),
+            spent: None,
             report,
             detail_rows,
         };
@@ -283,30 +285,39 @@ impl Prepared {
         // Rows are built on a second thread while this one writes the previous ones:
         // parsing, normalising, the do-not-call scrub and everything a new contact's
         // insert needs that is not the database (its row's values, search text, outbox
-        // body). The writer only dedupes and inserts, new contacts in batches. Rows
-        // travel in batches too, so the threads rarely wait on each other.
+        // entry, timeline event). The writer only dedupes and inserts, new contacts in
+        // batches, and hands the inserted batches to a third thread to free. Rows travel
+        // in batches too, so the threads rarely wait on each other.
         const BATCH: usize = 256;
         std::thread::scope(|scope| {
             let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(u64, Built)>>(8);
             let dnc = &dnc;
             scope.spawn(move || {
-                for rows in self.table.rows.chunks(BATCH) {
+                for (chunk, rows) in self.table.rows.chunks(BATCH).enumerate() {
                     let built = rows
                         .iter()
-                        .map(|(row, cells)| (*row, self.build_row(*row, cells, dnc)))
+                        .enumerate()
+                        .map(|(i, (row, cells))| {
+                            let in_preview = chunk * BATCH + i < detail_rows;
+                            (*row, self.build_row(*row, cells, dnc, now, in_preview))
+                        })
                         .collect();
                     if sender.send(built).is_err() {
                         return; // the writer stopped on an error
                     }
                 }
             });
-            for batch in receiver {
-                for (row, built) in batch {
-                    self.write_row(w, &mut state, row, built)?;
-                }
-            }
-            state.flush(w)?;
-            Ok::<_, ImportError>(())
+            let (spent, spent_batches) = std::sync::mpsc::channel::<Vec<NewContact>>();
+            scope.spawn(move || spent_batches.into_iter().for_each(drop));
+            state.spent = Some(spent);
+            let written = receiver
+                .into_iter()
+                .flatten()
+                .try_for_each(|(row, built)| self.write_row(w, &mut state, row, built))
+                .and_then(|()| Ok(state.flush(w)?));
+            // Whatever happened, the freeing thread must end for the scope to end.
+            state.spent = None;
+            written
         })?;
         Ok(state.report)
     }
@@ -326,10 +337,19 @@ impl Prepared {
             keys,
             first_row_of,
             pending,
+            spent,
             report,
             detail_rows,
         } = state;
-        let detail_rows = *detail_rows;
+        let preview = |report: &mut ImportReport, outcome, fields| {
+            if report.preview.len() < *detail_rows {
+                report.preview.push(PreviewRow {
+                    row,
+                    outcome,
+                    fields,
+                });
+            }
+        };
         {
             let (outcome, fields) = match built {
                 Built::Blank => {
@@ -351,6 +371,24 @@ impl Prepared {
                         keys: row_keys,
                         insert,
                     } = *built;
+                    // A row the store would refuse fails whether or not it repeats a
+                    // contact: merging it would carry the bad value into that contact.
+                    let new = match insert {
+                        Ok(new) => new,
+                        Err(StoreError::Invalid(reason)) => {
+                            report.failed += 1;
+                            report.errors.push(RowIssue {
+                                row,
+                                message: reason.to_string(),
+                            });
+                            let outcome = RowOutcome::Failed {
+                                reason: reason.to_string(),
+                            };
+                            preview(report, outcome, fields);
+                            return Ok(());
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
                     if let Some(listed) = newly_dnc {
                         report.dnc_flagged += 1;
                         report.notes.push(RowIssue {
@@ -364,42 +402,29 @@ impl Prepared {
                     let existing = row_keys.iter().find_map(|k| keys.get(k)).copied();
                     if existing.is_some() && !pending.is_empty() {
                         // The merge reads the contact, which may still be pending.
-                        w.insert_contacts(std::mem::take(pending))?;
+                        insert_pending(w, pending, spent.as_ref())?;
                     }
                     let provenance = || Provenance::Import {
                         file: self.file_name.clone(),
                         row,
                     };
                     let outcome = match existing {
-                        None => match insert {
-                            Ok(new) => {
-                                let contact_id = new.id();
-                                pending.push(new);
-                                for k in row_keys {
-                                    keys.insert(k, contact_id);
-                                }
-                                first_row_of.insert(contact_id, row);
-                                report.created += 1;
-                                RowOutcome::Created { contact_id }
+                        None => {
+                            let contact_id = new.id();
+                            pending.push(new);
+                            for k in row_keys {
+                                keys.insert(k, contact_id);
                             }
-                            Err(StoreError::Invalid(reason)) => {
-                                report.failed += 1;
-                                report.errors.push(RowIssue {
-                                    row,
-                                    message: reason.to_string(),
-                                });
-                                RowOutcome::Failed {
-                                    reason: reason.to_string(),
-                                }
-                            }
-                            Err(e) => return Err(e.into()),
-                        },
+                            first_row_of.insert(contact_id, row);
+                            report.created += 1;
+                            RowOutcome::Created { contact_id }
+                        }
                         Some(id) => {
                             let current = w.contact(id)?.ok_or_else(|| StoreError::NotFound {
                                 entity: "contact",
                                 id: id.to_string(),
                             })?;
-                            let merged = merge(&current.fields, &fields);
+                            let merged = merge(&current.fields, new.fields());
                             let first_row = first_row_of.get(&id).copied();
                             let target = match first_row {
                                 Some(r) => format!("row {r}"),
@@ -434,23 +459,26 @@ impl Prepared {
                             }
                         }
                     };
-                    (outcome, Some(fields))
+                    (outcome, fields)
                 }
             };
-            if report.preview.len() < detail_rows {
-                report.preview.push(PreviewRow {
-                    row,
-                    outcome,
-                    fields,
-                });
-            }
+            preview(report, outcome, fields);
         }
         Ok(())
     }
 
     /// Builds a row and readies it for the writer: the do-not-call scrub, its lookup
     /// keys, and the new contact's insert in case it is not a duplicate.
-    fn build_row(&self, row: u64, cells: &[String], dnc: &HashSet<String>) -> Built {
+    /// `at` is the writing transaction's time; `in_preview` keeps a copy of the fields
+    /// as read, for the report's preview.
+    fn build_row(
+        &self,
+        row: u64,
+        cells: &[String],
+        dnc: &HashSet<String>,
+        at: cuecard_core::Timestamp,
+        in_preview: bool,
+    ) -> Built {
         let mut fields = match self.build(cells) {
             Ok(Some(fields)) => fields,
             Ok(None) => return Built::Blank,
@@ -468,9 +496,10 @@ impl Prepared {
             file: self.file_name.clone(),
             row,
         };
-        let insert = NewContact::prepare(fields.clone(), &provenance);
+        let preview = in_preview.then(|| fields.clone());
+        let insert = NewContact::prepare(fields, &provenance, at);
         Built::Contact(Box::new(BuiltContact {
-            fields,
+            fields: preview,
             newly_dnc,
             keys,
             insert,
@@ -608,7 +637,10 @@ struct RunState {
     first_row_of: FxHashMap<ContactId, u64>,
     /// New contacts not yet inserted: they go in together (see [`PENDING`]).
     pending: Vec<NewContact>,
+    /// Where inserted batches go to be freed, off the writer's thread.
+    spent: Option<std::sync::mpsc::Sender<Vec<NewContact>>>,
     report: ImportReport,
+    /// How many rows the report shows in full.
     detail_rows: usize,
 }
 
@@ -619,11 +651,26 @@ const PENDING: usize = 256;
 impl RunState {
     /// Inserts the pending new contacts.
     fn flush(&mut self, w: &mut Writer<'_>) -> Result<(), StoreError> {
-        if !self.pending.is_empty() {
-            w.insert_contacts(std::mem::take(&mut self.pending))?;
-        }
-        Ok(())
+        insert_pending(w, &mut self.pending, self.spent.as_ref())
     }
+}
+
+/// Inserts the pending new contacts and hands them to `spent` to be freed.
+fn insert_pending(
+    w: &mut Writer<'_>,
+    pending: &mut Vec<NewContact>,
+    spent: Option<&std::sync::mpsc::Sender<Vec<NewContact>>>,
+) -> Result<(), StoreError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    w.insert_contacts(pending)?;
+    let batch = std::mem::replace(pending, Vec::with_capacity(PENDING));
+    if let Some(spent) = spent {
+        // Fails only once the freeing thread has gone; the batch is freed here then.
+        let _ = spent.send(batch);
+    }
+    Ok(())
 }
 
 enum Built {
@@ -634,8 +681,9 @@ enum Built {
 
 /// A row that makes a contact, readied on the builder thread.
 struct BuiltContact {
-    /// The fields as read (do-not-call set when the scrub found a listed number).
-    fields: ContactFields,
+    /// The fields as read (do-not-call set when the scrub found a listed number), kept
+    /// for rows the report previews.
+    fields: Option<ContactFields>,
     /// The listed number, when the scrub (not the row itself) made the contact DNC.
     newly_dnc: Option<String>,
     /// Phone and e-mail lookup keys, phones first: how duplicates are found.

@@ -190,6 +190,27 @@ fn importing_the_same_file_twice_duplicates_nothing() {
 }
 
 #[test]
+fn a_bad_row_that_repeats_a_contact_is_reported_not_merged() {
+    // Line 3 repeats line 2's number with a tag too long to keep: the row fails on its
+    // own, the contact stays as line 2 made it, and the rest of the file imports.
+    let csv = format!(
+        "Name,Phone,Tags\r\nAsha Rao,+91 98123 45678,q3\r\nAsha R,+91 98123 45678,{}\r\nBen,+91 98123 45679,\r\n",
+        "x".repeat(70)
+    );
+    let mut store = Store::open_in_memory().expect("store");
+    let report = import(&mut store, csv.as_bytes(), &options()).expect("import");
+    assert_eq!((report.created, report.merged, report.failed), (2, 0, 1));
+    assert_eq!(error_rows(&report)[0].0, 3);
+    assert!(error_rows(&report)[0].1.contains("tag"), "{report:?}");
+    let asha = store
+        .contacts_with_key(KeyKind::Phone, "+919812345678")
+        .expect("lookup");
+    let asha = store.contact(asha[0]).expect("read").expect("there");
+    assert_eq!(asha.fields.tags, vec!["q3".to_string()]);
+    assert_eq!(store.contact_count().expect("count"), 2);
+}
+
+#[test]
 fn wrong_encoding_is_refused_before_anything_is_written() {
     let mut store = Store::open_in_memory().expect("store");
     let bytes = include_bytes!("fixtures/latin1.csv");

@@ -4,7 +4,7 @@
 //! Run: `cargo bench -p cuecard-store --bench store` (release). Prints p50/p90/p99.
 
 use cuecard_core::{ContactFields, DealStage, Email, Phone};
-use cuecard_store::{ContactQuery, Provenance, Store};
+use cuecard_store::{ContactQuery, KeyKind, Provenance, Store};
 use std::time::{Duration, Instant};
 
 const CONTACTS: usize = 100_000;
@@ -173,7 +173,56 @@ fn main() {
         ms(p99)
     );
 
-    // Writes: one contact per transaction, with its outbox entry, keys, search row, timeline.
+    // Tag filter: a quarter of the book carries "vip" (first page by name, exact count),
+    // and the same tag narrowed by a search.
+    for (label, text) in [("tag vip", None), ("tag vip + \"asha\"", Some("asha"))] {
+        let mut samples = Vec::new();
+        let mut total = 0;
+        for _ in 0..50 {
+            let started = Instant::now();
+            let page = store
+                .query_contacts(&ContactQuery {
+                    text: text.map(str::to_owned),
+                    tag: Some("VIP".into()),
+                    ..Default::default()
+                })
+                .expect("tag filter");
+            samples.push(started.elapsed());
+            total = page.total;
+        }
+        let (p50, _, p99) = percentiles(samples);
+        println!(
+            "{label}: p50 {:.2} ms, p99 {:.2} ms, {total} matches",
+            ms(p50),
+            ms(p99)
+        );
+    }
+
+    // Lookup by number (who is calling) and by address, through the search index.
+    let mut samples = Vec::new();
+    for i in 0..2_000 {
+        let (kind, value) = if i % 2 == 0 {
+            (KeyKind::Phone, format!("+9198{:08}", i * 37))
+        } else {
+            (
+                KeyKind::Email,
+                format!("USER{}@GLOBEX.EXAMPLE", (i * 37 / 10) * 10 + 1),
+            )
+        };
+        let started = Instant::now();
+        let found = store.contacts_with_key(kind, &value).expect("lookup");
+        samples.push(started.elapsed());
+        assert_eq!(found.len(), 1, "{value}");
+    }
+    let (p50, _, p99) = percentiles(samples);
+    println!(
+        "lookup by phone or e-mail: p50 {:.3} ms, p99 {:.3} ms",
+        ms(p50),
+        ms(p99)
+    );
+
+    // Writes: one contact per transaction, with its outbox entry, search row, tag counts,
+    // timeline.
     let mut creates = Vec::new();
     let mut updates = Vec::new();
     for i in 0..2_000 {

@@ -1,6 +1,8 @@
 //! The contacts repository: create, edit, soft-delete and restore contacts; look them up
-//! by id, phone, e-mail or tag; list and search them. Every write keeps the lookup keys
-//! and the search index in step and records the change in the outbox and the timeline.
+//! by id, phone or e-mail; list, filter by tag and search them. Every write keeps the
+//! search index and the tag counts in step and records the change in the outbox and the
+//! timeline. Lookups by phone, e-mail or tag go through the search index, which holds
+//! those words already, and are confirmed on the contact's row.
 
 use crate::error::{Result, StoreError};
 use crate::outbox::OutboxOp;
@@ -76,52 +78,62 @@ pub struct TagCount {
 }
 
 /// A new contact validated and serialised ahead of its insert: everything about the
-/// insert that needs no database (the row's values, lookup keys, search text, the
-/// outbox entry's body, the timeline line). A bulk import prepares these on a second
-/// thread while the writer inserts the previous ones; [`Writer::create_contact`] is
-/// prepare-then-insert.
+/// insert that needs no database (the row's values, tags, search text, the outbox
+/// entry's id and body, the timeline event). A bulk import prepares these on a second
+/// thread while the writer inserts the previous ones, and frees them there too;
+/// [`Writer::create_contact`] is prepare-then-insert.
 #[derive(Debug)]
 pub struct NewContact {
     contact: Contact,
     row: ContactRow,
-    keys: Vec<(&'static str, String)>,
+    tags: Vec<String>,
     search: SearchText,
-    /// The fields as a JSON object; the insert adds `created_at` for the outbox.
-    fields_json: String,
-    timeline: (TimelineKind, String),
+    mutation_id: String,
+    /// The outbox body: the fields and `created_at`.
+    changed: String,
+    /// The timeline event's kind and line.
+    timeline: (&'static str, String),
+    event_id: String,
 }
 
 impl NewContact {
     /// Validates and normalises `fields` and serialises them; fails as
-    /// [`Writer::create_contact`] would on bad fields.
-    pub fn prepare(fields: ContactFields, provenance: &Provenance) -> Result<NewContact> {
+    /// [`Writer::create_contact`] would on bad fields. `at` is the time the insert will
+    /// stamp, the writing transaction's [`Writer::now`]; prepared for another time, the
+    /// insert stamps it again.
+    pub fn prepare(
+        fields: ContactFields,
+        provenance: &Provenance,
+        at: cuecard_core::Timestamp,
+    ) -> Result<NewContact> {
         let fields = fields.normalized()?;
         let contact = Contact {
             id: ContactId::new(),
             fields,
-            // Stamped with the transaction's time on insert.
-            created_at: chrono::DateTime::UNIX_EPOCH,
-            updated_at: chrono::DateTime::UNIX_EPOCH,
+            created_at: at,
+            updated_at: at,
             deleted_at: None,
         };
         let row = ContactRow::from(&contact)?;
-        let keys = keys_of(&contact.fields).collect();
+        let changed = outbox_body(&contact.fields, &row.created_at)?;
+        let tags = tags_of(&contact.fields);
         let search = SearchText::of(&contact.fields);
-        let fields_json = sql::to_json(&contact.fields)?;
         let timeline = match provenance {
-            Provenance::Manual => (TimelineKind::Created, "Contact created".to_owned()),
+            Provenance::Manual => (TimelineKind::Created.as_str(), "Contact created".to_owned()),
             Provenance::Import { file, row } => (
-                TimelineKind::Imported,
+                TimelineKind::Imported.as_str(),
                 format!("Imported from {file} (row {row})"),
             ),
         };
         Ok(NewContact {
             contact,
             row,
-            keys,
+            tags,
             search,
-            fields_json,
+            mutation_id: MutationId::new().to_string(),
+            changed,
             timeline,
+            event_id: TimelineEventId::new().to_string(),
         })
     }
 
@@ -134,6 +146,21 @@ impl NewContact {
     pub fn fields(&self) -> &ContactFields {
         &self.contact.fields
     }
+
+    /// Moves the stamps to `at`.
+    fn stamp(&mut self, at: cuecard_core::Timestamp) -> Result<()> {
+        self.contact.created_at = at;
+        self.contact.updated_at = at;
+        self.row.created_at = sql::ts(&at);
+        self.row.updated_at.clone_from(&self.row.created_at);
+        self.changed = outbox_body(&self.contact.fields, &self.row.created_at)?;
+        Ok(())
+    }
+}
+
+/// An inserted contact's outbox body: its fields and `created_at`.
+fn outbox_body(fields: &ContactFields, created_at: &str) -> Result<String> {
+    with_member(&sql::to_json(fields)?, "created_at", created_at)
 }
 
 impl Writer<'_> {
@@ -143,99 +170,73 @@ impl Writer<'_> {
         fields: ContactFields,
         provenance: &Provenance,
     ) -> Result<Contact> {
-        let new = NewContact::prepare(fields, provenance)?;
+        let new = NewContact::prepare(fields, provenance, self.now)?;
         self.insert_contact(new)
     }
 
-    /// Inserts a prepared contact with its lookup keys, search row, outbox entry and
+    /// Inserts a prepared contact with its search row, tag counts, outbox entry and
     /// timeline event, stamped with this transaction's time.
-    pub fn insert_contact(&mut self, new: NewContact) -> Result<Contact> {
-        let mut inserted = self.insert_contacts(vec![new])?;
-        inserted
-            .pop()
-            .ok_or_else(|| StoreError::decode("insert", "no contact inserted"))
+    pub fn insert_contact(&mut self, mut new: NewContact) -> Result<Contact> {
+        self.insert_contacts(std::slice::from_mut(&mut new))?;
+        Ok(new.contact)
     }
 
     /// Inserts prepared contacts as [`Writer::insert_contact`] does, each table's rows
     /// in multi-row statements: a bulk import's inserts cost a fraction of one-by-one.
-    pub fn insert_contacts(&mut self, batch: Vec<NewContact>) -> Result<Vec<Contact>> {
-        let now = sql::ts(&self.now);
-        // The search rows name the contacts' rowids. SQLite gives a new row max(rowid) + 1
-        // (the table has no AUTOINCREMENT), and the writer holds the only write
-        // transaction, so the batch gets first_rowid.. in order; checked after the insert.
+    /// The batch stays the caller's, to free where it likes (an import frees it on its
+    /// builder thread: freeing another thread's allocations was a tenth of the writer's
+    /// time).
+    pub fn insert_contacts(&mut self, batch: &mut [NewContact]) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        for new in batch.iter_mut() {
+            if new.contact.created_at != self.now {
+                new.stamp(self.now)?;
+            }
+        }
+        // SQLite gives a new row max(rowid) + 1 (the table has no AUTOINCREMENT) and
+        // the writer holds the only write transaction, so the batch gets first_rowid..
+        // in order; checked after the insert, as the search rows name these rowids.
         let first_rowid: i64 = self.tx.query_row(
             "SELECT coalesce(max(rowid), 0) + 1 FROM contacts",
             [],
             |row| row.get(0),
         )?;
-        let mut rows = Vec::with_capacity(batch.len());
-        let mut contacts = Vec::with_capacity(batch.len());
-        let mut outbox = Vec::with_capacity(batch.len());
-        for (rowid, new) in (first_rowid..).zip(batch) {
-            let NewContact {
-                mut contact,
-                mut row,
-                keys,
-                search,
-                fields_json,
-                timeline,
-            } = new;
-            contact.created_at = self.now;
-            contact.updated_at = self.now;
-            row.rowid = rowid;
-            row.created_at.clone_from(&now);
-            row.updated_at.clone_from(&now);
-            outbox.push(Mutation {
-                mutation_id: MutationId::new().to_string(),
-                row_id: row.id.clone(),
-                changed: with_member(&fields_json, "created_at", &now)?,
-                hlc: self.next_hlc().to_string(),
-            });
-            let (kind, summary) = timeline;
-            let event_id = TimelineEventId::new().to_string();
-            {
-                let mut pending = self.pending_keys.borrow_mut();
-                for (kind, value) in keys {
-                    pending.push((kind, value, row.id.clone()));
-                }
-            }
-            rows.push((row, search, kind.as_str(), summary, event_id));
-            contacts.push(contact);
-        }
-        let insert_op = sql::enum_name(&OutboxOp::Insert)?;
-
-        let mut params: Vec<&dyn ToSql> = Vec::new();
-        for (row, ..) in &rows {
-            params.extend(row.params());
+        let now = &sql::ts(&self.now);
+        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(batch.len() * 17);
+        for new in batch.iter() {
+            params.extend(new.row.params());
         }
         insert_rows(&self.tx, CONTACT_INSERT, 17, &params)?;
-        if let Some((last, ..)) = rows.last()
-            && self.tx.last_insert_rowid() != last.rowid
-        {
+        let last_rowid = first_rowid + batch.len() as i64 - 1;
+        if self.tx.last_insert_rowid() != last_rowid {
             return Err(StoreError::decode(
                 "contact rowid",
                 format!(
-                    "expected the batch to end at rowid {}, SQLite gave {}",
-                    last.rowid,
+                    "expected the batch to end at rowid {last_rowid}, SQLite gave {}",
                     self.tx.last_insert_rowid()
                 ),
             ));
         }
 
-        for (row, search, ..) in &rows {
-            search.insert(&self.tx, row.rowid, false)?;
+        for (rowid, new) in (first_rowid..).zip(batch.iter()) {
+            new.search.insert(&self.tx, rowid, false)?;
         }
+        self.search_rows += batch.len();
 
+        let insert_op = sql::enum_name(&OutboxOp::Insert)?;
+        let hlcs: Vec<String> = batch.iter().map(|_| self.next_hlc().to_string()).collect();
         params.clear();
-        for m in &outbox {
+        for (new, hlc) in batch.iter().zip(&hlcs) {
             params.extend([
-                &m.mutation_id as &dyn ToSql,
+                &new.mutation_id as &dyn ToSql,
                 &"contacts",
-                &m.row_id,
+                &new.row.id,
                 &insert_op,
-                &m.changed,
-                &m.hlc,
-                &now,
+                &new.changed,
+                hlc,
+                now,
             ]);
         }
         insert_rows(
@@ -246,11 +247,12 @@ impl Writer<'_> {
         )?;
 
         params.clear();
-        for (row, _, kind, summary, event_id) in &rows {
+        for new in batch.iter() {
+            let (kind, summary) = &new.timeline;
             params.extend([
-                event_id as &dyn ToSql,
-                &row.id,
-                &now,
+                &new.event_id as &dyn ToSql,
+                &new.row.id,
+                now,
                 kind,
                 &rusqlite::types::Null,
                 summary,
@@ -262,7 +264,12 @@ impl Writer<'_> {
             6,
             &params,
         )?;
-        Ok(contacts)
+
+        let mut tag_deltas = BTreeMap::new();
+        for tag in batch.iter().flat_map(|n| &n.tags) {
+            *tag_deltas.entry(tag.clone()).or_insert(0) += 1;
+        }
+        adjust_tag_counts(&self.tx, &tag_deltas)
     }
 
     /// Replaces a contact's editable fields. Only fields that differ are recorded.
@@ -272,7 +279,6 @@ impl Writer<'_> {
         fields: ContactFields,
         provenance: &Provenance,
     ) -> Result<Contact> {
-        self.flush_keys()?;
         let Some((rowid, before)) = get_with_rowid(&self.tx, id)? else {
             return Err(not_found(id));
         };
@@ -304,9 +310,14 @@ impl Writer<'_> {
                  WHERE id = ?1",
             )?
             .execute(row.params())?;
-        delete_keys(&self.tx, &before)?;
-        let keys: Vec<_> = keys_of(&after.fields).collect();
-        write_keys(&self.tx, &row.id, &keys)?;
+        let mut tag_deltas = BTreeMap::new();
+        for tag in tags_of(&before.fields) {
+            *tag_deltas.entry(tag).or_insert(0) -= 1;
+        }
+        for tag in tags_of(&after.fields) {
+            *tag_deltas.entry(tag).or_insert(0) += 1;
+        }
+        adjust_tag_counts(&self.tx, &tag_deltas)?;
         SearchText::of(&after.fields).insert(&self.tx, rowid, true)?;
         let mut change = serde_json::Map::new();
         for key in &changed {
@@ -346,7 +357,6 @@ impl Writer<'_> {
     }
 
     fn set_deleted(&mut self, id: ContactId, deleted: bool) -> Result<()> {
-        self.flush_keys()?;
         let Some((rowid, contact)) = get_with_rowid(&self.tx, id)? else {
             return Err(not_found(id));
         };
@@ -360,13 +370,16 @@ impl Writer<'_> {
             "UPDATE contacts SET deleted_at = ?2, updated_at = ?3 WHERE id = ?1",
             (&id_text, &deleted_at, &now),
         )?;
+        let step = if deleted { -1 } else { 1 };
+        let tag_deltas = tags_of(&contact.fields)
+            .into_iter()
+            .map(|tag| (tag, step))
+            .collect();
+        adjust_tag_counts(&self.tx, &tag_deltas)?;
         if deleted {
-            delete_keys(&self.tx, &contact)?;
             self.tx
                 .execute("DELETE FROM contacts_fts WHERE rowid = ?1", [rowid])?;
         } else {
-            let keys: Vec<_> = keys_of(&contact.fields).collect();
-            write_keys(&self.tx, &id_text, &keys)?;
             SearchText::of(&contact.fields).insert(&self.tx, rowid, true)?;
         }
         let op = if deleted {
@@ -390,75 +403,43 @@ impl Writer<'_> {
         get(&self.tx, id)
     }
 
-    /// Every phone and e-mail key of live contacts, lower-cased, for bulk dedupe.
+    /// Every phone (E.164) and e-mail (lower-cased) of live contacts, each with the
+    /// oldest contact holding it, for bulk dedupe: keys `("phone", …)` and `("email", …)`.
     pub fn contact_key_index<S: std::hash::BuildHasher + Default>(
         &self,
     ) -> Result<std::collections::HashMap<(String, String), ContactId, S>> {
-        self.flush_keys()?;
         let mut stmt = self.tx.prepare(
-            "SELECT kind, value, contact_id FROM contact_keys WHERE kind IN ('phone', 'email')",
+            "SELECT id, phones, emails FROM contacts WHERE deleted_at IS NULL ORDER BY rowid",
         )?;
-        let rows = stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        })?;
+        let mut rows = stmt.query([])?;
         let mut index = std::collections::HashMap::default();
-        for row in rows {
-            let (kind, value, id) = row?;
-            index
-                .entry((kind, value))
-                .or_insert(sql::parse_id("contact id", &id)?);
+        while let Some(row) = rows.next()? {
+            let id = sql::parse_id("contact id", &row.get::<_, String>(0)?)?;
+            let phones: Vec<Phone> = sql::from_json("contact phones", &row.get::<_, String>(1)?)?;
+            let emails: Vec<Email> = sql::from_json("contact e-mails", &row.get::<_, String>(2)?)?;
+            for phone in phones {
+                index.entry(("phone".to_owned(), phone.e164)).or_insert(id);
+            }
+            for email in emails {
+                index
+                    .entry(("email".to_owned(), email.address.to_lowercase()))
+                    .or_insert(id);
+            }
         }
         Ok(index)
     }
 
     /// Live contacts holding this phone (E.164) or e-mail, inside this transaction.
     pub fn contacts_with_key(&self, kind: KeyKind, value: &str) -> Result<Vec<ContactId>> {
-        self.flush_keys()?;
         with_key(&self.tx, kind, value)
-    }
-
-    /// Writes the lookup keys of contacts inserted so far. [`Writer::insert_contacts`]
-    /// holds them back and writes them sorted, at the end of the transaction or before
-    /// anything in it reads or removes keys: in key order, each insert lands next to the
-    /// last one instead of at a random place in the index, which was a third of a bulk
-    /// import's writing time.
-    pub(crate) fn flush_keys(&self) -> Result<()> {
-        let mut pending = std::mem::take(&mut *self.pending_keys.borrow_mut());
-        if pending.is_empty() {
-            return Ok(());
-        }
-        // By kind and value only; a stable sort keeps each key's contacts in insert
-        // order, which is near enough for the index and far cheaper than comparing ids.
-        // Repeats are left to `OR IGNORE`.
-        pending.sort_by(|a, b| a.0.cmp(b.0).then_with(|| a.1.cmp(&b.1)));
-        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(pending.len() * 3);
-        for (kind, value, id) in &pending {
-            params.extend([kind as &dyn ToSql, value, id]);
-        }
-        insert_rows(&self.tx, KEYS_INSERT, 3, &params)
     }
 }
 
-/// Which lookup key to search by.
+/// Which lookup key to search by (tags are filtered with [`ContactQuery::tag`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyKind {
     Phone,
     Email,
-    Tag,
-}
-
-impl KeyKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            KeyKind::Phone => "phone",
-            KeyKind::Email => "email",
-            KeyKind::Tag => "tag",
-        }
-    }
 }
 
 impl Store {
@@ -467,7 +448,7 @@ impl Store {
         get(self.conn(), id)
     }
 
-    /// Live contacts holding this phone (E.164), e-mail (any case) or tag.
+    /// Live contacts holding this phone (E.164) or e-mail (any case).
     pub fn contacts_with_key(&self, kind: KeyKind, value: &str) -> Result<Vec<ContactId>> {
         with_key(self.conn(), kind, value)
     }
@@ -498,10 +479,9 @@ impl Store {
 
     /// Tags on live contacts with their counts, most used first.
     pub fn tag_counts(&self) -> Result<Vec<TagCount>> {
-        let mut stmt = self.conn().prepare(
-            "SELECT value, count(*) FROM contact_keys WHERE kind = 'tag'
-             GROUP BY value ORDER BY count(*) DESC, value",
-        )?;
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT tag, contacts FROM tag_counts ORDER BY contacts DESC, tag")?;
         let rows = stmt.query_map([], |row| {
             Ok(TagCount {
                 tag: row.get(0)?,
@@ -530,16 +510,40 @@ fn get_with_rowid(conn: &Connection, id: ContactId) -> Result<Option<(i64, Conta
     row.map(ContactRow::into_contact).transpose()
 }
 
+/// Live contacts holding a phone or e-mail, by id: the search index finds the contacts
+/// whose numbers or addresses hold the value's words, their rows confirm the exact value.
 fn with_key(conn: &Connection, kind: KeyKind, value: &str) -> Result<Vec<ContactId>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT contact_id FROM contact_keys WHERE kind = ?1 AND value = ?2 ORDER BY contact_id",
-    )?;
-    let rows = stmt.query_map((kind.as_str(), value.to_lowercase()), |row| {
-        row.get::<_, String>(0)
-    })?;
+    let (column, wanted) = match kind {
+        KeyKind::Phone => ("phones", value.trim().to_owned()),
+        KeyKind::Email => ("emails", value.trim().to_lowercase()),
+    };
+    let narrow = column_phrase(column, &wanted);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT c.id, c.{column} FROM contacts c WHERE c.deleted_at IS NULL {} ORDER BY c.id",
+        if narrow.is_some() {
+            "AND c.rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?1)"
+        } else {
+            ""
+        }
+    ))?;
+    let mut rows = match &narrow {
+        Some(phrase) => stmt.query([phrase])?,
+        None => stmt.query([])?,
+    };
     let mut ids = Vec::new();
-    for row in rows {
-        ids.push(sql::parse_id("contact id", &row?)?);
+    while let Some(row) = rows.next()? {
+        let json: String = row.get(1)?;
+        let holds = match kind {
+            KeyKind::Phone => sql::from_json::<Vec<Phone>>("contact phones", &json)?
+                .iter()
+                .any(|p| p.e164 == wanted),
+            KeyKind::Email => sql::from_json::<Vec<Email>>("contact e-mails", &json)?
+                .iter()
+                .any(|e| e.address.to_lowercase() == wanted),
+        };
+        if holds {
+            ids.push(sql::parse_id("contact id", &row.get::<_, String>(0)?)?);
+        }
     }
     Ok(ids)
 }
@@ -563,11 +567,18 @@ fn query_contacts(conn: &Connection, query: &ContactQuery) -> Result<ContactPage
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        params.push(Box::new(tag.to_owned()));
-        wheres.push(format!(
-            "c.id IN (SELECT contact_id FROM contact_keys WHERE kind = 'tag' AND value = lower(?{}))",
-            params.len()
-        ));
+        // The search index narrows to contacts whose tags hold the tag's words; the row
+        // confirms the whole tag. A tag with no words (only symbols) is checked row by row.
+        let tag = tag.to_lowercase();
+        if let Some(phrase) = column_phrase("tags", &tag) {
+            params.push(Box::new(phrase));
+            wheres.push(format!(
+                "c.rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?{})",
+                params.len()
+            ));
+        }
+        params.push(Box::new(tag));
+        wheres.push(format!("{HAS_TAG}(c.tags, ?{})", params.len()));
     }
     if let Some(stage) = query.stage {
         params.push(Box::new(stage.as_str()));
@@ -779,40 +790,75 @@ impl ContactRow {
     }
 }
 
-/// A contact's lookup keys: (kind, value) for each phone, e-mail and tag, lower-cased
-/// (keys compare byte for byte; tags and e-mails match in any case).
-fn keys_of(f: &ContactFields) -> impl Iterator<Item = (&'static str, String)> + '_ {
-    f.phones
-        .iter()
-        .map(|p| ("phone", p.e164.clone()))
-        .chain(f.emails.iter().map(|e| ("email", e.address.to_lowercase())))
-        .chain(f.tags.iter().map(|t| ("tag", t.to_lowercase())))
+/// A contact's tags as they are counted and filtered: lower-cased, each once.
+fn tags_of(f: &ContactFields) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::with_capacity(f.tags.len());
+    for tag in &f.tags {
+        let tag = tag.to_lowercase();
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    tags
 }
 
-fn delete_keys(conn: &Connection, contact: &Contact) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "DELETE FROM contact_keys WHERE kind = ?1 AND value = ?2 AND contact_id = ?3",
-    )?;
-    let id = contact.id.to_string();
-    for (kind, value) in keys_of(&contact.fields) {
-        stmt.execute((kind, &value, &id))?;
+/// Adds `delta` live contacts to each tag's count and forgets tags no contact carries.
+/// In tag order, so a batch's counters are visited left to right. `OR FAIL`, for the
+/// reason given at [`CONTACT_INSERT`].
+fn adjust_tag_counts(conn: &Connection, deltas: &BTreeMap<String, i64>) -> Result<()> {
+    for (tag, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
+        conn.prepare_cached(
+            "INSERT OR FAIL INTO tag_counts (tag, contacts) VALUES (?1, ?2)
+             ON CONFLICT (tag) DO UPDATE SET contacts = contacts + excluded.contacts",
+        )?
+        .execute((tag, delta))?;
+        if *delta < 0 {
+            conn.prepare_cached("DELETE FROM tag_counts WHERE tag = ?1 AND contacts <= 0")?
+                .execute([tag])?;
+        }
     }
     Ok(())
 }
 
-fn write_keys(conn: &Connection, contact_id: &str, keys: &[(&'static str, String)]) -> Result<()> {
-    let mut params: Vec<&dyn ToSql> = Vec::with_capacity(keys.len() * 3);
-    for (kind, value) in keys {
-        params.extend([kind as &dyn ToSql, value, &contact_id]);
-    }
-    insert_rows(conn, KEYS_INSERT, 3, &params)
+/// The SQL function `cuecard_has_tag(tags_json, tag)`: whether a contact's tags (its
+/// `tags` column) hold `tag`, already lower-cased, in any case. Registered on every
+/// connection the store opens.
+const HAS_TAG: &str = "cuecard_has_tag";
+
+pub(crate) fn register_sql_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        HAS_TAG,
+        2,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            let tags: String = ctx.get(0)?;
+            let tag: String = ctx.get(1)?;
+            let tags: Vec<String> = serde_json::from_str(&tags).map_err(|e| {
+                rusqlite::Error::UserFunctionError(
+                    format!("a contact's tags are not a JSON list of text: {e}").into(),
+                )
+            })?;
+            Ok(tags.iter().any(|t| t.to_lowercase() == tag))
+        },
+    )
 }
 
-const KEYS_INSERT: &str = "INSERT OR IGNORE INTO contact_keys (kind, value, contact_id)";
+/// The search-index query for contacts whose `column` holds `text`'s words in order, or
+/// `None` when the text has no words the index would keep. Candidates only: the caller
+/// confirms the exact value on the row.
+fn column_phrase(column: &str, text: &str) -> Option<String> {
+    text.chars()
+        .any(char::is_alphanumeric)
+        .then(|| format!("{column} : \"{}\"", text.replace('"', "\"\"")))
+}
 
 /// The search index's insert: `rowid` then [`SearchText::params`].
 const SEARCH_INSERT: &str =
-    "INSERT INTO contacts_fts (rowid, name, company, title, phones, emails, tags, custom)";
+    "INSERT INTO contacts_fts (rowid, name, company, title, phones, emails, tags, custom)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 /// A contact's row in the search index. Each number is indexed twice: all its digits
 /// and its national significant number (the digits after the country code), so
@@ -874,7 +920,7 @@ impl SearchText {
         }
         let mut params: Vec<&dyn ToSql> = vec![&rowid];
         params.extend(self.params());
-        conn.prepare_cached(&multi_row_sql(SEARCH_INSERT, 8, 1))?
+        conn.prepare_cached(SEARCH_INSERT)?
             .execute(params.as_slice())?;
         Ok(())
     }
@@ -888,14 +934,6 @@ impl SearchText {
 const CONTACT_INSERT: &str = "INSERT OR FAIL INTO contacts (id, name, company, title, phones, emails, \
     tags, deal_stage, deal_value, deal_currency, custom_fields, time_zone, do_not_call, \
     do_not_email, owner, created_at, updated_at)";
-
-/// An outbox row of a batch insert.
-struct Mutation {
-    mutation_id: String,
-    row_id: String,
-    changed: String,
-    hlc: String,
-}
 
 /// Inserts rows of `columns` values each (`params` holds them row after row) with
 /// `head` (`INSERT INTO t (a, b, …)`), as few multi-row statements as SQLite's limit on

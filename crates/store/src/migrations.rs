@@ -43,6 +43,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0004_search_tuning.sql"),
         backfill: None,
     },
+    Migration {
+        version: 5,
+        name: "lookups_in_search_index",
+        sql: include_str!("../migrations/0005_lookups_in_search_index.sql"),
+        backfill: None,
+    },
 ];
 
 /// The newest schema version this build knows.

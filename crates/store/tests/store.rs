@@ -46,6 +46,7 @@ fn a_version_1_database_upgrades_without_loss() {
                          '[{{\"address\":\"asha@acme.in\",\"label\":null}}]', '[\"q3\"]',
                          '2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.000Z');
                  INSERT INTO contact_keys (kind, value, contact_id) VALUES ('phone', '+919812345678', '{id}');
+                 INSERT INTO contact_keys (kind, value, contact_id) VALUES ('tag', 'q3', '{id}');
                  INSERT INTO outbox (mutation_id, entity, row_id, op, changed, hlc, created_at)
                  VALUES ('{m}', 'contacts', '{id}', 'insert', '{{}}', '001767323045000-00000-00000001', '2026-01-02T03:04:05.000Z');",
                 m = MutationId::new()
@@ -78,6 +79,37 @@ fn a_version_1_database_upgrades_without_loss() {
         assert_eq!(page.total, 1, "searching {text:?}");
     }
     assert_eq!(store.outbox_pending_count().expect("outbox"), 1);
+    // Tag keys became counts, the key table is gone, and lookups by tag and by number
+    // find the old contact through the search index.
+    assert_eq!(
+        store.tag_counts().expect("tags"),
+        vec![TagCount {
+            tag: "q3".into(),
+            count: 1
+        }]
+    );
+    let tagged = store
+        .query_contacts(&ContactQuery {
+            tag: Some("Q3".into()),
+            ..Default::default()
+        })
+        .expect("tag filter");
+    assert_eq!(tagged.total, 1);
+    assert_eq!(
+        store
+            .contacts_with_key(KeyKind::Phone, "+919812345678")
+            .expect("keys"),
+        vec![id]
+    );
+    let tables: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'contact_keys'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("tables");
+    assert_eq!(tables, 0);
 
     // The snapshot is the old database, intact.
     let old = Connection::open(&snapshot).expect("snapshot");
@@ -627,23 +659,26 @@ fn the_contact_search_index_buffers_bulk_writes() {
     store
         .write(|w| {
             for batch in 0..8 {
-                let contacts = (0..256)
+                let mut contacts = (0..256)
                     .map(|i| {
                         let n = batch * 256 + i;
+                        let mut f = fields(
+                            &format!("Contact {n}"),
+                            &format!("+1415555{n:04}"),
+                            &format!("c{n}@example.com"),
+                        );
+                        f.tags.push(format!("batch {batch}"));
                         NewContact::prepare(
-                            fields(
-                                &format!("Contact {n}"),
-                                &format!("+1415555{n:04}"),
-                                &format!("c{n}@example.com"),
-                            ),
+                            f,
                             &Provenance::Import {
                                 file: "bulk.csv".into(),
                                 row: n,
                             },
+                            w.now(),
                         )
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                w.insert_contacts(contacts)?;
+                w.insert_contacts(&mut contacts)?;
             }
             Ok(())
         })
@@ -654,5 +689,212 @@ fn the_contact_search_index_buffers_bulk_writes() {
         "2,048 contacts in one transaction: one segment"
     );
     let found = store.query_contacts(&query("c2047")).expect("search");
+    assert_eq!(found.total, 1);
+}
+
+#[test]
+fn tag_filters_match_whole_tags_in_any_case_and_counts_follow_every_change() {
+    let mut store = Store::open_in_memory().expect("store");
+    let tagged = |store: &Store, tag: &str| -> Vec<String> {
+        store
+            .query_contacts(&ContactQuery {
+                tag: Some(tag.into()),
+                ..Default::default()
+            })
+            .expect("tag filter")
+            .contacts
+            .into_iter()
+            .map(|c| c.fields.name)
+            .collect()
+    };
+    let counts = |store: &Store| -> Vec<(String, u32)> {
+        store
+            .tag_counts()
+            .expect("counts")
+            .into_iter()
+            .map(|t| (t.tag, t.count))
+            .collect()
+    };
+    let [_, ben, chen] = store
+        .write(|w| {
+            let mut make = |name: &str, n: u32, tags: &[&str]| {
+                let mut f = fields(name, &format!("+91981234560{n}"), &format!("{n}@x.in"));
+                f.tags = tags.iter().map(|t| t.to_string()).collect();
+                w.create_contact(f, &Provenance::Manual).map(|c| c.id)
+            };
+            Ok([
+                make("Asha", 1, &["Hot Lead", "Élan"])?,
+                // The words of "hot lead" in order, across two tags: not the tag.
+                make("Ben", 2, &["very hot", "lead gen", "🔥"])?,
+                make("Chen", 3, &["hot lead", "q3"])?,
+            ])
+        })
+        .expect("seed");
+
+    assert_eq!(tagged(&store, "hot lead"), vec!["Asha", "Chen"]);
+    assert_eq!(tagged(&store, "HOT LEAD"), vec!["Asha", "Chen"]);
+    assert_eq!(
+        tagged(&store, "hot"),
+        Vec::<String>::new(),
+        "whole tags only"
+    );
+    assert_eq!(tagged(&store, "élan"), vec!["Asha"], "non-ASCII case");
+    assert_eq!(
+        tagged(&store, "elan"),
+        Vec::<String>::new(),
+        "accents count"
+    );
+    assert_eq!(tagged(&store, "🔥"), vec!["Ben"], "a tag with no words");
+    assert_eq!(
+        tagged(&store, "\"q3"),
+        Vec::<String>::new(),
+        "quotes are text"
+    );
+    let with_text = store
+        .query_contacts(&ContactQuery {
+            text: Some("chen".into()),
+            tag: Some("hot lead".into()),
+            ..Default::default()
+        })
+        .expect("text and tag");
+    assert_eq!(with_text.total, 1);
+    assert_eq!(
+        counts(&store),
+        vec![
+            ("hot lead".into(), 2),
+            ("lead gen".into(), 1),
+            ("q3".into(), 1),
+            ("very hot".into(), 1),
+            ("élan".into(), 1),
+            ("🔥".into(), 1),
+        ]
+    );
+
+    // An edit moves the counts; the last holder of a tag takes it off the list.
+    store
+        .write(|w| {
+            let mut f = w.contact(chen)?.expect("chen").fields;
+            f.tags = vec!["Q3".into(), "won".into()];
+            w.update_contact(chen, f, &Provenance::Manual)?;
+            w.delete_contact(ben)?;
+            Ok(())
+        })
+        .expect("edit and delete");
+    assert_eq!(
+        counts(&store),
+        vec![
+            ("hot lead".into(), 1),
+            ("q3".into(), 1),
+            ("won".into(), 1),
+            ("élan".into(), 1),
+        ]
+    );
+    assert_eq!(tagged(&store, "hot lead"), vec!["Asha"]);
+    assert_eq!(
+        tagged(&store, "🔥"),
+        Vec::<String>::new(),
+        "deleted contacts leave"
+    );
+
+    store
+        .write(|w| w.restore_contact(ben).map(drop))
+        .expect("restore");
+    assert_eq!(tagged(&store, "very hot"), vec!["Ben"]);
+    assert_eq!(counts(&store).len(), 7);
+}
+
+#[test]
+fn lookups_by_number_and_address_are_exact_and_see_the_open_transaction() {
+    let mut store = Store::open_in_memory().expect("store");
+    let (asha, seen_inside) = store
+        .write(|w| {
+            let asha = w
+                .create_contact(
+                    fields("Asha", "+919812345678", "Asha.Rao@Acme.in"),
+                    &Provenance::Manual,
+                )?
+                .id;
+            w.create_contact(
+                fields("Ben", "+14155552671", "ben@globex.com"),
+                &Provenance::Manual,
+            )?;
+            // Before the commit: the search index's buffered rows answer too.
+            let seen = w.contacts_with_key(KeyKind::Phone, "+919812345678")?;
+            Ok((asha, seen))
+        })
+        .expect("seed");
+    assert_eq!(seen_inside, vec![asha]);
+    let find =
+        |store: &Store, kind, value: &str| store.contacts_with_key(kind, value).expect("lookup");
+    assert_eq!(find(&store, KeyKind::Phone, "+919812345678"), vec![asha]);
+    assert_eq!(find(&store, KeyKind::Email, "ASHA.RAO@ACME.IN"), vec![asha]);
+    // The index holds the national number too ("9812345678"); the row says no.
+    assert_eq!(
+        find(&store, KeyKind::Phone, "+9812345678"),
+        Vec::<ContactId>::new()
+    );
+    // Same words, different address.
+    assert_eq!(
+        find(&store, KeyKind::Email, "asha@rao.acme.in"),
+        Vec::<ContactId>::new()
+    );
+    assert_eq!(find(&store, KeyKind::Email, "@"), Vec::<ContactId>::new());
+    store.write(|w| w.delete_contact(asha)).expect("delete");
+    assert_eq!(
+        find(&store, KeyKind::Phone, "+919812345678"),
+        Vec::<ContactId>::new()
+    );
+}
+
+#[test]
+fn a_bulk_write_is_followed_by_a_fresh_connection() {
+    // FTS5 keeps its term buffer at the size of the largest transaction for the life of
+    // the connection and scans all of it on every commit; after a bulk write the store
+    // starts a new connection. A temporary table lives and dies with its connection.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(dir.path().join("cuecard.db")).expect("open");
+    let marked = |store: &Store| {
+        store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM temp.sqlite_master WHERE name = 'marker'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("temp schema")
+            == 1
+    };
+    let bulk = |store: &mut Store, count: u32| {
+        store
+            .write(|w| {
+                let mut batch = (0..count)
+                    .map(|n| {
+                        NewContact::prepare(
+                            fields(
+                                &format!("Bulk {n}"),
+                                &format!("+1415{:07}", n),
+                                &format!("b{n}@example.com"),
+                            ),
+                            &Provenance::Manual,
+                            w.now(),
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                w.insert_contacts(&mut batch)
+            })
+            .expect("bulk write");
+    };
+    store
+        .conn()
+        .execute_batch("CREATE TEMP TABLE marker (x)")
+        .expect("marker");
+    bulk(&mut store, 100);
+    assert!(marked(&store), "a small write keeps the connection");
+    bulk(&mut store, 5_000);
+    assert!(!marked(&store), "a bulk write replaces it");
+    assert_eq!(store.contact_count().expect("count"), 5_100);
+    let found = store
+        .query_contacts(&query("bulk 4999"))
+        .expect("search on the new connection");
     assert_eq!(found.total, 1);
 }
