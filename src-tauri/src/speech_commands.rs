@@ -129,7 +129,7 @@ pub struct KeyStatus {
 
 fn key_statuses() -> Vec<KeyStatus> {
     let secrets = Secrets::new();
-    SecretName::ALL
+    SecretName::SPEECH
         .into_iter()
         .map(|name| {
             let (source, error) = match secrets.source(name) {

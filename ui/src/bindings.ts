@@ -927,7 +927,13 @@ export type SecretName =
 /**  The key of the OpenAI-compatible transcription API. */
 "openai_api_key" | 
 /**  The key of the language model the live coach asks for suggestions. */
-"llm_api_key";
+"llm_api_key" | 
+/**  The Twilio account's auth token (the REST API, webhook signatures). */
+"twilio_auth_token" | 
+/**  The secret of a Twilio API key, when the app signs in with a key instead. */
+"twilio_api_key_secret" | 
+/**  The password of the rep's SIP login on the Twilio SIP Domain. */
+"sip_password";
 
 /**  Where a secret's value came from. */
 export type SecretSource = "keychain" | "environment";

@@ -26,10 +26,26 @@ pub enum SecretName {
     OpenaiApiKey,
     /// The key of the language model the live coach asks for suggestions.
     LlmApiKey,
+    /// The Twilio account's auth token (the REST API, webhook signatures).
+    TwilioAuthToken,
+    /// The secret of a Twilio API key, when the app signs in with a key instead.
+    TwilioApiKeySecret,
+    /// The password of the rep's SIP login on the Twilio SIP Domain.
+    SipPassword,
 }
 
 impl SecretName {
-    pub const ALL: [SecretName; 3] = [
+    pub const ALL: [SecretName; 6] = [
+        SecretName::DeepgramApiKey,
+        SecretName::OpenaiApiKey,
+        SecretName::LlmApiKey,
+        SecretName::TwilioAuthToken,
+        SecretName::TwilioApiKeySecret,
+        SecretName::SipPassword,
+    ];
+
+    /// The keys of the speech services (Settings → Speech).
+    pub const SPEECH: [SecretName; 3] = [
         SecretName::DeepgramApiKey,
         SecretName::OpenaiApiKey,
         SecretName::LlmApiKey,
@@ -41,6 +57,9 @@ impl SecretName {
             SecretName::DeepgramApiKey => "deepgram-api-key",
             SecretName::OpenaiApiKey => "openai-api-key",
             SecretName::LlmApiKey => "llm-api-key",
+            SecretName::TwilioAuthToken => "twilio-auth-token",
+            SecretName::TwilioApiKeySecret => "twilio-api-key-secret",
+            SecretName::SipPassword => "sip-password",
         }
     }
 
@@ -50,6 +69,9 @@ impl SecretName {
             SecretName::DeepgramApiKey => "Deepgram API key",
             SecretName::OpenaiApiKey => "OpenAI API key",
             SecretName::LlmApiKey => "Language model API key",
+            SecretName::TwilioAuthToken => "Twilio auth token",
+            SecretName::TwilioApiKeySecret => "Twilio API key secret",
+            SecretName::SipPassword => "SIP password",
         }
     }
 
@@ -60,6 +82,9 @@ impl SecretName {
             SecretName::DeepgramApiKey => "DEEPGRAM_API_KEY",
             SecretName::OpenaiApiKey => "OPENAI_API_KEY",
             SecretName::LlmApiKey => "CUECARD_LLM_API_KEY",
+            SecretName::TwilioAuthToken => "TWILIO_AUTH_TOKEN",
+            SecretName::TwilioApiKeySecret => "TWILIO_API_SECRET",
+            SecretName::SipPassword => "CUECARD_SIP_PASSWORD",
         }
     }
 }
@@ -124,7 +149,9 @@ pub enum SecretsError {
     },
     #[error("the {label} is not valid: {reason}")]
     Invalid { label: &'static str, reason: String },
-    #[error("no secret called {0:?}; known: deepgram, openai")]
+    #[error(
+        "no secret called {0:?}; known: deepgram, openai, llm, twilio-auth-token, twilio-api-key-secret, sip-password"
+    )]
     UnknownName(String),
 }
 
