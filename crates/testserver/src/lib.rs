@@ -4,6 +4,13 @@
 //! synchronous tests can use it), and shuts down when dropped. What a connection speaks
 //! (HTTP, WebSocket) is the stand-in's business.
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
@@ -62,6 +69,26 @@ impl LocalServer {
             addr,
             shutdown,
             thread: Some(thread),
+        })
+    }
+
+    /// Serves HTTP/1.1 on `127.0.0.1:0`: every request goes to `handler`. An `Err`
+    /// from the handler closes the connection without an answer (how a stand-in scripts
+    /// a dropped connection).
+    pub fn start_http<H, Fut, E>(name: &str, handler: H) -> std::io::Result<Self>
+    where
+        H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<Response<Full<Bytes>>, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        Self::start(name, move |stream, _| {
+            let handler = handler.clone();
+            async move {
+                let service = service_fn(handler);
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            }
         })
     }
 

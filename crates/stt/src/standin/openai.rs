@@ -13,10 +13,7 @@ use bytes::Bytes;
 use cuecard_testserver::LocalServer;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -233,19 +230,9 @@ impl OpenAiStandin {
             script,
             state: Mutex::new(State::default()),
         });
-        let server = LocalServer::start("openai-standin", {
+        let server = LocalServer::start_http("openai-standin", {
             let shared = shared.clone();
-            move |stream, _| {
-                let shared = shared.clone();
-                async move {
-                    let service = service_fn(move |request| handle(shared.clone(), request));
-                    // An `Err` from the service (a scripted drop) ends the connection
-                    // without an answer.
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                }
-            }
+            move |request| handle(shared.clone(), request)
         })?;
         Ok(Self { server, shared })
     }

@@ -16,10 +16,7 @@ use bytes::Bytes;
 use cuecard_testserver::LocalServer;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use openapi::{Operation, Spec};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -104,17 +101,9 @@ impl TwilioStandin {
             spec,
             state: Mutex::new(State::default()),
         });
-        let server = LocalServer::start("twilio-standin", {
+        let server = LocalServer::start_http("twilio-standin", {
             let shared = shared.clone();
-            move |stream, _| {
-                let shared = shared.clone();
-                async move {
-                    let service = service_fn(move |request| handle(shared.clone(), request));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                }
-            }
+            move |request| handle(shared.clone(), request)
         })?;
         Ok(Self { server, shared })
     }
