@@ -92,13 +92,20 @@ impl SecretName {
 impl std::str::FromStr for SecretName {
     type Err = SecretsError;
 
-    /// Accepts the account name or a short form: `deepgram`, `openai`, `llm`.
+    /// Accepts the account name or a short form that names one secret only:
+    /// `deepgram`, `openai`, `llm`, `sip`. `twilio` names two and is refused.
     fn from_str(s: &str) -> std::result::Result<Self, SecretsError> {
         let s = s.trim().to_ascii_lowercase();
-        SecretName::ALL
+        if let Some(exact) = SecretName::ALL.into_iter().find(|n| n.account() == s) {
+            return Ok(exact);
+        }
+        let mut short = SecretName::ALL
             .into_iter()
-            .find(|n| n.account() == s || n.account().split('-').next() == Some(s.as_str()))
-            .ok_or(SecretsError::UnknownName(s))
+            .filter(|n| n.account().split('-').next() == Some(s.as_str()));
+        match (short.next(), short.next()) {
+            (Some(one), None) => Ok(one),
+            _ => Err(SecretsError::UnknownName(s)),
+        }
     }
 }
 
@@ -301,8 +308,20 @@ mod tests {
             "openai-api-key".parse::<SecretName>().ok(),
             Some(SecretName::OpenaiApiKey)
         );
+        assert_eq!(
+            "sip".parse::<SecretName>().ok(),
+            Some(SecretName::SipPassword)
+        );
+        // Two secrets start with "twilio": the short form is refused, not guessed.
         let err = "twilio".parse::<SecretName>().unwrap_err().to_string();
-        assert!(err.contains("twilio") && err.contains("deepgram"), "{err}");
+        assert!(
+            err.contains("twilio-auth-token") && err.contains("deepgram"),
+            "{err}"
+        );
+        assert_eq!(
+            "twilio-api-key-secret".parse::<SecretName>().ok(),
+            Some(SecretName::TwilioApiKeySecret)
+        );
     }
 
     #[test]
