@@ -24,7 +24,10 @@ as_root() {
 
 # Debian/Ubuntu packages: building the app, and running the tests.
 BUILD_PACKAGES=(build-essential pkg-config cmake libclang-dev curl file libasound2-dev libwebkit2gtk-4.1-dev libxdo-dev libssl-dev librsvg2-dev libayatana-appindicator3-dev libdbus-1-dev)
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng python3-pip unzip dbus gnome-keyring pocketsphinx-testdata)
+# kamailio, kamailio-tls-modules, baresip-core (not the `baresip` metapackage: it pulls in
+# GTK/X11/ffmpeg), sip-tester (sipp) and sox: the real SIP peers of cuecard-testserver's
+# `sip-peers` feature.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng python3-pip unzip dbus gnome-keyring pocketsphinx-testdata kamailio kamailio-tls-modules baresip-core sip-tester sox)
 
 apt_install() {
   local missing=()
@@ -136,6 +139,51 @@ cmd_test() {
   cargo build -p cuecard-desktop --quiet
   say "Rust tests (unit, integration, bindings, end-to-end under Xvfb)"
   cargo nextest run --workspace --no-fail-fast
+  fuzz_smoke
+}
+
+# A short nightly fuzz run of the SIP/SDP parsers (crates/sip/fuzz): the three targets at
+# once for 20 s, new finds kept out of the committed corpus, any crash failing the run.
+# Without nightly or cargo-fuzz it is skipped: the stable corpus replay (cuecard-sip's
+# fuzz_corpus test, run above) already put every corpus file and its mutations through
+# the same target code. Whole step under 90 s once the fuzz build is cached; a cold
+# build that takes over 60 s is left to finish on a later run.
+fuzz_smoke() {
+  local fuzz="$ROOT/crates/sip/fuzz" targets=(sip_message sdp sip_headers)
+  if ! cargo +nightly --version >/dev/null 2>&1 || ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+    say "nightly fuzz run skipped (no nightly toolchain or cargo-fuzz); the corpus replay test covered crates/sip/fuzz/corpus"
+    return 0
+  fi
+  local target_dir="$CARGO_TARGET_DIR/fuzz-sip" scratch rc=0
+  scratch="$(mktemp -d)"
+  say "fuzzing the SIP and SDP parsers (nightly, 20 s)"
+  (cd "$fuzz" && timeout 60 cargo +nightly fuzz build --target-dir "$target_dir" >"$scratch/build.log" 2>&1) || rc=$?
+  if [ "$rc" = 124 ]; then
+    rm -rf "$scratch"
+    say "fuzz build not done within 60 s (cold cache): nightly fuzz run skipped this time; the corpus replay test covered the corpus"
+    return 0
+  elif [ "$rc" != 0 ]; then
+    tail -n 30 "$scratch/build.log" >&2
+    die "the fuzz targets do not build: cd crates/sip/fuzz && cargo +nightly fuzz build"
+  fi
+  local pids=() target failed=()
+  for target in "${targets[@]}"; do
+    mkdir -p "$scratch/$target"
+    (cd "$fuzz" && cargo +nightly fuzz run --target-dir "$target_dir" "$target" "$scratch/$target" "$fuzz/corpus/$target" -- \
+      -max_total_time=20 -timeout=10 -dict="$fuzz/sip.dict" -print_final_stats=1) >"$scratch/$target.log" 2>&1 &
+    pids+=("$!")
+  done
+  for i in "${!targets[@]}"; do
+    target="${targets[$i]}"
+    if wait "${pids[$i]}"; then
+      printf '    %s: %s runs, no crash\n' "$target" "$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/$target.log")"
+    else
+      failed+=("$target")
+      tail -n 40 "$scratch/$target.log" >&2
+    fi
+  done
+  rm -rf "$scratch"
+  [ ${#failed[@]} -eq 0 ] || die "fuzz target(s) ${failed[*]} crashed; the input is under crates/sip/fuzz/artifacts/ (see crates/sip/fuzz/README.md)"
 }
 
 cmd_bindings() {

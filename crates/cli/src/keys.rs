@@ -15,9 +15,10 @@ use std::io::{IsTerminal, Read};
 pub enum KeysCommand {
     /// Which keys are set, and where (keychain or environment).
     List,
-    /// Store a key in the keychain, read from standard input: deepgram or openai.
+    /// Store a key in the keychain, read from standard input: deepgram, openai, llm,
+    /// twilio-auth-token, twilio-api-key-secret or sip (the SIP password).
     Set { name: SecretName },
-    /// Remove a key from the keychain: deepgram or openai.
+    /// Remove a key from the keychain (the same names as `set`).
     Remove { name: SecretName },
 }
 

@@ -12,6 +12,7 @@ mod dnc;
 mod keys;
 mod models;
 mod output;
+mod phone;
 mod transcribe;
 
 /// The desktop app's allocator (see `src-tauri/src/main.rs`), so commands run as fast.
@@ -27,7 +28,7 @@ use std::process::ExitCode;
 #[command(
     name = "cuecard",
     version,
-    about = "Cuecard from the command line: contacts, do-not-call list, database, audio, models, keys, transcription, call analysis"
+    about = "Cuecard from the command line: contacts, do-not-call list, database, audio, models, keys, transcription, call analysis, the softphone"
 )]
 struct Cli {
     /// The database file (default: the desktop app's, in the platform's app-data directory).
@@ -39,6 +40,9 @@ struct Cli {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// The phone settings file (default: the desktop app's `phone.json`).
+    #[arg(long, global = true, env = "CUECARD_PHONE_SETTINGS")]
+    phone_settings: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -67,6 +71,11 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Transcribe an audio file (local whisper, Deepgram or an OpenAI-compatible API).
     Transcribe(transcribe::TranscribeArgs),
+    /// The softphone: SIP login, registration test, answering a call.
+    #[command(subcommand)]
+    Phone(phone::PhoneCommand),
+    /// Call a number or SIP address, playing and recording WAV files.
+    Call(phone::CallArgs),
 }
 
 fn main() -> ExitCode {
@@ -107,6 +116,16 @@ fn main() -> ExitCode {
             }
             Command::Transcribe(args) => {
                 transcribe::run(args, models::models_dir(cli.models_dir)?, &out)
+            }
+            Command::Phone(cmd) => {
+                let settings = phone::settings_path(cli.phone_settings.clone())?;
+                let db = cli.db.clone().or_else(cuecard_store::default_db_path);
+                phone::run(cmd, &settings, db, &out)
+            }
+            Command::Call(args) => {
+                let settings = phone::settings_path(cli.phone_settings.clone())?;
+                let db = cli.db.clone().or_else(cuecard_store::default_db_path);
+                phone::call(args, &settings, db, &out)
             }
         }
     })();

@@ -112,6 +112,15 @@ impl Store {
         rows.map(|r| decode(r?)).collect()
     }
 
+    /// The call log: the newest `limit` calls, any contact or none.
+    pub fn recent_calls(&self, limit: u32) -> Result<Vec<Call>> {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM calls ORDER BY started_at DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit], read_row)?;
+        rows.map(|r| decode(r?)).collect()
+    }
+
     /// A call's transcript in time order.
     pub fn transcript(&self, call_id: CallId) -> Result<Vec<Utterance>> {
         let mut stmt = self.conn().prepare_cached(

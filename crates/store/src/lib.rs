@@ -28,7 +28,7 @@ pub use migrations::LATEST_VERSION;
 pub use outbox::{OutboxEntry, OutboxOp};
 pub use paths::{
     APP_IDENTIFIER, DB_FILE_NAME, coach_settings_path, data_dir, default_db_path, models_dir,
-    playbook_path, recordings_dir, rubric_path, speech_settings_path,
+    phone_settings_path, playbook_path, recordings_dir, rubric_path, speech_settings_path,
 };
 pub use search::{SearchHit, SearchHitKind, fts_query};
 

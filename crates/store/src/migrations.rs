@@ -49,6 +49,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0005_lookups_in_search_index.sql"),
         backfill: None,
     },
+    Migration {
+        version: 6,
+        name: "call_log",
+        sql: include_str!("../migrations/0006_call_log.sql"),
+        backfill: None,
+    },
 ];
 
 /// The newest schema version this build knows.

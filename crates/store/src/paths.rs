@@ -39,6 +39,11 @@ pub fn rubric_path() -> Option<PathBuf> {
     data_dir().map(|d| d.join("rubric.toml"))
 }
 
+/// The phone settings (`cuecard_softphone::settings::PhoneSettings`).
+pub fn phone_settings_path() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("phone.json"))
+}
+
 /// The coach's settings (`cuecard_coach::settings::CoachSettings`).
 pub fn coach_settings_path() -> Option<PathBuf> {
     data_dir().map(|d| d.join("coach.json"))

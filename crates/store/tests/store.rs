@@ -557,6 +557,10 @@ fn calls_transcripts_and_notes_are_searchable_and_on_the_timeline() {
         .expect("write");
     assert_eq!(store.call(call.id).expect("call"), Some(call.clone()));
     assert_eq!(
+        store.recent_calls(10).expect("call log"),
+        vec![call.clone()]
+    );
+    assert_eq!(
         store.transcript(call.id).expect("transcript"),
         vec![utterance.clone()]
     );

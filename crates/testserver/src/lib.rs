@@ -3,6 +3,13 @@
 //! `127.0.0.1:0`, runs each accepted connection on a tokio runtime of its own thread (so
 //! synchronous tests can use it), and shuts down when dropped. What a connection speaks
 //! (HTTP, WebSocket) is the stand-in's business.
+//!
+//! Beside it: [`impair`], a UDP relay that drops and delays datagrams, and (feature
+//! `sip-peers`) [`sip`], real SIP peers on loopback (kamailio, baresip, sipp).
+
+pub mod impair;
+#[cfg(feature = "sip-peers")]
+pub mod sip;
 
 use bytes::Bytes;
 use http_body_util::Full;
