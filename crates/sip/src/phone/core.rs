@@ -306,7 +306,14 @@ impl Core {
     }
 
     /// Sends an answer to `request` and records it in the server transaction.
-    async fn respond(&mut self, request: &Request, from: SocketAddr, mut response: Response) {
+    /// Sends an answer to `request`, records it in the server transaction, and returns
+    /// the bytes sent (a 2xx to an INVITE is re-sent until its ACK).
+    async fn respond(
+        &mut self,
+        request: &Request,
+        from: SocketAddr,
+        mut response: Response,
+    ) -> Vec<u8> {
         if response.status > 100
             && response
                 .headers
@@ -328,7 +335,7 @@ impl Core {
         tracing::debug!(status = response.status, method = %request.method, "sending response");
         self.send_bytes(&bytes, from).await;
         let Some((branch, _)) = txn_key(request) else {
-            return;
+            return bytes;
         };
         let now = Instant::now();
         let index = match self
@@ -351,13 +358,14 @@ impl Core {
         let reliable = self.transport.kind().is_reliable();
         let t1 = self.config.t1;
         let txn = &mut self.servers[index];
-        txn.last_response = Some(bytes);
+        txn.last_response = Some(bytes.clone());
         if response.status >= 200 {
             txn.final_status = Some(response.status);
             if request.method == Method::Invite && response.status >= 300 && !reliable {
                 txn.until_ack = Some((now + t1, t1));
             }
         }
+        bytes
     }
 
     async fn reply(&mut self, request: &Request, from: SocketAddr, status: u16, reason: &str) {
@@ -761,12 +769,7 @@ impl Core {
             response.body = answer.to_bytes();
             Some(agreed)
         };
-        let bytes = {
-            let mut r = response.clone();
-            r.headers.push("server", USER_AGENT);
-            r.to_bytes()
-        };
-        self.respond(&invite, from, response).await;
+        let bytes = self.respond(&invite, from, response).await;
         let now = Instant::now();
         let cseq = invite
             .headers
@@ -1399,21 +1402,8 @@ impl Core {
                 }
             }
         }
-        let mut sent = ok.clone();
-        sent.headers.push("server", USER_AGENT);
-        if let Some(tag) = call
-            .dialog
-            .as_ref()
-            .and_then(|d| d.local.tag().map(str::to_string))
-            && let Some(to) = sent.headers.get("to").and_then(|t| NameAddr::parse(t).ok())
-            && to.tag().is_none()
-        {
-            sent.headers.set("to", to.with_tag(&tag).to_string());
-            ok.headers
-                .set("to", sent.headers.get("to").unwrap_or_default().to_string());
-        }
-        let bytes = sent.to_bytes();
-        self.respond(&request, from, ok).await;
+        // An in-dialog request already carries our tag in To, so the answer does too.
+        let bytes = self.respond(&request, from, ok).await;
         if !self.transport.kind().is_reliable() {
             let now = Instant::now();
             let cseq = request
