@@ -12,8 +12,10 @@ mod dnc_commands;
 mod error;
 mod live_commands;
 mod logging;
+mod phone_commands;
 mod speech_commands;
 mod state;
+mod twilio_commands;
 
 pub use error::CommandError;
 
@@ -75,6 +77,23 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             live_commands::live_call_info,
             live_commands::live_call_overlay,
             live_commands::live_call_stop,
+            phone_commands::phone_settings,
+            phone_commands::save_phone_settings,
+            phone_commands::phone_test,
+            phone_commands::phone_board,
+            phone_commands::phone_go_online,
+            phone_commands::phone_go_offline,
+            phone_commands::phone_call,
+            phone_commands::phone_answer,
+            phone_commands::phone_reject,
+            phone_commands::phone_hangup,
+            phone_commands::phone_mute,
+            phone_commands::phone_hold,
+            phone_commands::phone_dtmf,
+            phone_commands::phone_transfer,
+            phone_commands::recent_calls,
+            twilio_commands::twilio_token_saved,
+            twilio_commands::twilio_setup,
         ])
         .events(tauri_specta::collect_events![
             audio_commands::AudioLevelEvent,
@@ -83,7 +102,9 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             speech_commands::ModelImportEvent,
             speech_commands::SpeechTestEvent,
             live_commands::LiveCallEvent,
+            live_commands::LiveCallStartedEvent,
             live_commands::LiveCallEndedEvent,
+            phone_commands::PhoneEvent,
         ])
 }
 
@@ -119,6 +140,7 @@ pub fn run() {
             // A call being coached is filed before the app goes, not lost.
             if let tauri::RunEvent::Exit = event {
                 live_commands::end_on_exit(handle);
+                phone_commands::stop_on_exit(handle);
             }
         }),
         Err(error) => {

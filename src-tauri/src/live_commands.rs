@@ -10,12 +10,13 @@ use crate::error::CommandError;
 use crate::speech_commands::{cached_local_engine, live_call_engine, remember_local_engine};
 use crate::state::AppState;
 use cuecard_audio::capture::CaptureOptions;
+use cuecard_audio::dual::FarEndFeed;
 use cuecard_audio::dual::{DualOptions, FarEnd};
 use cuecard_calls::{CallRecord, Filed, LiveEvent, LiveSession, RecordingSource, SessionOptions};
 use cuecard_coach::assist::{Assist, AssistConfig};
 use cuecard_coach::documents;
 use cuecard_coach::settings::CoachSettings;
-use cuecard_core::{CallDirection, Contact, ContactId};
+use cuecard_core::{Call, CallDirection, Contact, ContactId};
 use cuecard_secrets::{SecretName, Secrets};
 use cuecard_stt::engine::EngineKind;
 use cuecard_stt::settings::SpeechSettings;
@@ -63,12 +64,21 @@ pub struct LiveCallInfo {
     pub playbook: String,
     /// Language-model suggestions are on.
     pub assist: bool,
+    /// The phone call (the softphone's id) this coaches, when Cuecard placed or took it:
+    /// the coach ends with the call.
+    pub phone_call: Option<u64>,
 }
 
 /// What a running call shows, to every window.
 #[derive(Clone, Serialize, specta::Type, Event)]
 pub struct LiveCallEvent {
     pub event: LiveEvent,
+}
+
+/// The coach started on a call the phone placed or took.
+#[derive(Clone, Serialize, specta::Type, Event)]
+pub struct LiveCallStartedEvent {
+    pub info: LiveCallInfo,
 }
 
 /// The call ended (from either window, or because the app quit).
@@ -86,6 +96,14 @@ pub struct LiveCall {
     session: LiveSession,
     info: LiveCallInfo,
     playbook: cuecard_coach::Playbook,
+    direction: CallDirection,
+}
+
+/// A softphone call the coach listens to: its far end comes from the call's media.
+pub struct PhoneLink {
+    pub call: u64,
+    pub direction: CallDirection,
+    pub feed: FarEndFeed,
 }
 
 /// The app's one live call: none, one opening its devices and engine (a second start
@@ -124,8 +142,43 @@ pub async fn live_call_start(
     state: State<'_, AppState>,
     request: LiveCallRequest,
 ) -> Result<LiveCallInfo> {
+    launch(app, &state, request, None).await
+}
+
+/// Coaches a call the softphone placed or took (called when it connects).
+pub async fn start_for_phone_call(
+    app: AppHandle,
+    call: u64,
+    contact_id: Option<ContactId>,
+    direction: CallDirection,
+    mic: Option<String>,
+    feed: FarEndFeed,
+) -> Result<LiveCallInfo> {
+    let state = app.state::<AppState>();
+    let request = LiveCallRequest {
+        contact_id,
+        far_end: FarEndSource::None,
+        mic,
+    };
+    let link = PhoneLink {
+        call,
+        direction,
+        feed,
+    };
+    let info = launch(app.clone(), &state, request, Some(link)).await?;
+    // Windows that did not start it (the phone screen did) learn of it here.
+    let _ = LiveCallStartedEvent { info: info.clone() }.emit(&app);
+    Ok(info)
+}
+
+async fn launch(
+    app: AppHandle,
+    state: &AppState,
+    request: LiveCallRequest,
+    phone: Option<PhoneLink>,
+) -> Result<LiveCallInfo> {
     {
-        let mut slot = slot(&state)?;
+        let mut slot = slot(state)?;
         if !matches!(*slot, LiveSlot::Idle) {
             return Err(CommandError::new(
                 "invalid",
@@ -137,8 +190,8 @@ pub async fn live_call_start(
     // The meter and the mic test let go of the devices.
     drop(state.meter.lock().ok().and_then(|mut m| m.take()));
     drop(state.speech.lock().ok().and_then(|mut s| s.live_mic.take()));
-    let started = start(app.clone(), request).await;
-    let mut slot = slot(&state)?;
+    let started = start(app.clone(), request, phone).await;
+    let mut slot = slot(state)?;
     match started {
         Ok(call) => {
             let mut info = call.info.clone();
@@ -159,7 +212,11 @@ pub async fn live_call_start(
 
 /// Everything that opens a call, off the async runtime: the contact, the settings, the
 /// engine (maybe loading a model), the keychain, the devices.
-async fn start(app: AppHandle, request: LiveCallRequest) -> Result<LiveCall> {
+async fn start(
+    app: AppHandle,
+    request: LiveCallRequest,
+    phone: Option<PhoneLink>,
+) -> Result<LiveCall> {
     let state = app.state::<AppState>();
     let settings_path = cuecard_store::speech_settings_path()
         .ok_or_else(|| CommandError::new("invalid", "no data directory on this system"))?;
@@ -188,12 +245,21 @@ async fn start(app: AppHandle, request: LiveCallRequest) -> Result<LiveCall> {
         };
         let recording = recording_path(&state)?;
         let (live, loaded) = live_call_engine(&settings, cached)?;
-        let far = match request.far_end {
-            FarEndSource::Speakers => FarEnd::Device(CaptureOptions {
+        let phone_call = phone.as_ref().map(|link| link.call);
+        let direction = phone
+            .as_ref()
+            .map_or(CallDirection::Outbound, |link| link.direction);
+        // The far end plays on the rep's speakers either way (a phone call's through
+        // our own playback): cancel it from the mic so it is not transcribed as the rep.
+        let echo_cancellation =
+            phone.is_some() || matches!(request.far_end, FarEndSource::Speakers);
+        let far = match (phone, request.far_end) {
+            (Some(link), _) => FarEnd::Feed(link.feed),
+            (None, FarEndSource::Speakers) => FarEnd::Device(CaptureOptions {
                 device: Some(speakers_loopback()?),
                 ..CaptureOptions::default()
             }),
-            FarEndSource::None => FarEnd::None,
+            (None, FarEndSource::None) => FarEnd::None,
         };
         let (tx, rx) = std::sync::mpsc::channel::<LiveEvent>();
         let events_app = worker.clone();
@@ -215,9 +281,7 @@ async fn start(app: AppHandle, request: LiveCallRequest) -> Result<LiveCall> {
                         ..CaptureOptions::default()
                     },
                     far,
-                    // The speakers' sound reaches the mic: cancel it so the prospect is
-                    // not transcribed as the rep.
-                    echo_cancellation: matches!(request.far_end, FarEndSource::Speakers),
+                    echo_cancellation,
                     vad: Default::default(),
                 },
                 language: live.language.clone(),
@@ -240,12 +304,14 @@ async fn start(app: AppHandle, request: LiveCallRequest) -> Result<LiveCall> {
             warning: (!warning.is_empty()).then(|| warning.join(" · ")),
             playbook: playbook.playbook.name.clone(),
             assist: assist_on,
+            phone_call,
         };
         Ok((
             LiveCall {
                 session,
                 info,
                 playbook,
+                direction,
             },
             loaded,
         ))
@@ -303,8 +369,18 @@ pub async fn live_call_stop(
             }
         }
     };
+    finish(&app, *call, save, None).await
+}
+
+/// Stops `call`, files it (or not), closes the overlay and tells every window.
+async fn finish(
+    app: &AppHandle,
+    call: LiveCall,
+    save: bool,
+    logged: Option<Call>,
+) -> Result<Option<Filed>> {
     let worker = app.clone();
-    let outcome = blocking(move || end_call(&worker, *call, save)).await;
+    let outcome = blocking(move || end_call(&worker, call, save, logged.as_ref())).await;
     if let Some(window) = app.get_webview_window(OVERLAY) {
         let _ = window.close();
     }
@@ -316,8 +392,30 @@ pub async fn live_call_stop(
         filed: filed.clone(),
         message,
     }
-    .emit(&app);
+    .emit(app);
     outcome.map(|_| filed)
+}
+
+/// The softphone call `call` ended (already logged as `record`): if the coach was on
+/// it, it ends too and is filed into that log entry.
+pub async fn end_phone_call(app: &AppHandle, call: u64, record: Call) {
+    let state = app.state::<AppState>();
+    let coached = match state.live.lock() {
+        Ok(mut slot) => match std::mem::take(&mut *slot) {
+            LiveSlot::Running(live) if live.info.phone_call == Some(call) => Some(live),
+            other => {
+                *slot = other;
+                None
+            }
+        },
+        Err(_) => None,
+    };
+    if let Some(live) = coached {
+        match finish(app, *live, true, Some(record)).await {
+            Ok(filed) => tracing::info!(call, filed = filed.is_some(), "coached call filed"),
+            Err(e) => tracing::warn!(call, error = %e.message, "coached call not filed"),
+        }
+    }
 }
 
 /// Ends the running call as the app quits: filed, so nothing said is lost.
@@ -331,7 +429,7 @@ pub fn end_on_exit(app: &AppHandle) {
         Err(_) => None,
     };
     if let Some(call) = call {
-        match end_call(app, *call, true) {
+        match end_call(app, *call, true, None) {
             Ok(ended) => tracing::info!(filed = ended.filed.is_some(), "live call filed on quit"),
             Err(e) => tracing::warn!(error = %e.message, "live call could not be filed on quit"),
         }
@@ -345,11 +443,12 @@ struct Ended {
 }
 
 /// Stops `call` and files or discards it. Blocking.
-fn end_call(app: &AppHandle, call: LiveCall, save: bool) -> Result<Ended> {
+fn end_call(app: &AppHandle, call: LiveCall, save: bool, logged: Option<&Call>) -> Result<Ended> {
     let LiveCall {
         session,
         info,
         playbook,
+        direction,
     } = call;
     let finished = session.stop().map_err(call_error)?;
     tracing::info!(
@@ -394,12 +493,13 @@ fn end_call(app: &AppHandle, call: LiveCall, save: bool) -> Result<Ended> {
                 &db,
                 CallRecord {
                     contact: info.contact.as_ref(),
-                    direction: CallDirection::Outbound,
+                    direction,
                     segments: &finished.segments,
                     review: &review,
                     recording: finished.recording.as_deref().map(RecordingSource::Move),
                     duration_ms: Some(finished.duration_ms),
                     ended_at: cuecard_core::now(),
+                    logged,
                 },
             )
             .map_err(call_error)

@@ -1,6 +1,6 @@
 //! The app's state: the database (or why it could not be opened), the audio meter, the
 //! speech work in progress (downloads, the mic test, a loaded model), the call being
-//! coached, and start-up timing.
+//! coached, the softphone, and start-up timing.
 
 use cuecard_models::download::CancelToken;
 use cuecard_store::{Store, StoreError};
@@ -22,6 +22,8 @@ pub struct AppState {
     pub speech: Mutex<SpeechState>,
     /// The call being coached, if any.
     pub live: Mutex<crate::live_commands::LiveSlot>,
+    /// The softphone and what its screens show.
+    pub phone: Mutex<crate::phone_commands::PhoneState>,
     pub started: Instant,
     _log_guard: Option<WorkerGuard>,
 }
@@ -54,6 +56,7 @@ impl AppState {
             meter: Mutex::new(None),
             speech: Mutex::new(SpeechState::default()),
             live: Mutex::new(crate::live_commands::LiveSlot::Idle),
+            phone: Mutex::new(Default::default()),
             started,
             _log_guard: log_guard,
         }

@@ -19,6 +19,13 @@ import { SpeechSettings } from "./screens/SpeechSettings";
 import { PlaybookSettings } from "./screens/PlaybookSettings";
 import { DoNotCall } from "./screens/DoNotCall";
 import { LiveCoach } from "./screens/LiveCoach";
+import { Phone } from "./screens/Phone";
+import type { DialPreset } from "./screens/Dialer";
+import { CallLog } from "./screens/CallLog";
+import { CallReview } from "./screens/CallReview";
+import { PhoneSettings } from "./screens/PhoneSettings";
+import { IncomingCall } from "./components/IncomingCall";
+import { noticeText, ringingIn, usePhoneBoard } from "./lib/phone";
 
 type Startup =
   | { phase: "loading" }
@@ -34,7 +41,11 @@ type View =
   | { name: "audio" }
   | { name: "speech" }
   | { name: "playbook" }
-  | { name: "dnc" };
+  | { name: "dnc" }
+  | { name: "phone"; preset: DialPreset | null }
+  | { name: "calllog" }
+  | { name: "call"; id: string }
+  | { name: "phonesettings" };
 
 export function App() {
   const [startup, setStartup] = useState<Startup>({ phase: "loading" });
@@ -43,6 +54,8 @@ export function App() {
   const [listVersion, setListVersion] = useState(0);
   const [toast, setToast] = useState<ToastData | null>(null);
   const toastId = useRef(0);
+  const phone = usePhoneBoard();
+  const [callLogVersion, setCallLogVersion] = useState(0);
 
   const checkStatus = useCallback(async () => {
     setStartup({ phase: "loading" });
@@ -62,6 +75,14 @@ export function App() {
     setToast({ id: toastId.current, message, action });
   }, []);
   const dismissToast = useCallback(() => setToast(null), []);
+
+  // What the phone has to say (a call ended, a digit came in) shows as a toast.
+  const { notice, noticeId } = phone;
+  useEffect(() => {
+    if (!notice || noticeId === 0) return;
+    showToast(noticeText(notice));
+    if (notice.kind === "ended") setCallLogVersion((v) => v + 1);
+  }, [notice, noticeId, showToast]);
   const refreshList = useCallback(() => setListVersion((v) => v + 1), []);
 
   if (startup.phase === "loading") {
@@ -98,12 +119,20 @@ export function App() {
     view.name === "audio" ||
     view.name === "speech" ||
     view.name === "playbook" ||
-    view.name === "dnc"
+    view.name === "dnc" ||
+    view.name === "phone" ||
+    view.name === "calllog" ||
+    view.name === "phonesettings"
       ? view.name
-      : "contacts";
+      : view.name === "call"
+        ? "calllog"
+        : "contacts";
 
   function navigate(target: NavTarget) {
-    if (target === "import") setView({ name: "import" });
+    if (target === "phone") setView({ name: "phone", preset: null });
+    else if (target === "calllog") setView({ name: "calllog" });
+    else if (target === "phonesettings") setView({ name: "phonesettings" });
+    else if (target === "import") setView({ name: "import" });
     else if (target === "live") setView({ name: "live" });
     else if (target === "audio") setView({ name: "audio" });
     else if (target === "speech") setView({ name: "speech" });
@@ -160,6 +189,9 @@ export function App() {
           onBack={() => setView({ name: "list" })}
           onEdit={(contact) => setView({ name: "form", contact })}
           onDeleted={onDeleted}
+          onCall={(e164, contact) =>
+            setView({ name: "phone", preset: { target: e164, contactId: contact.id, label: displayName(contact) } })
+          }
         />
       );
       break;
@@ -205,12 +237,49 @@ export function App() {
     case "dnc":
       screen = <DoNotCall />;
       break;
+    case "phone":
+      screen = (
+        <Phone
+          key={view.preset?.target ?? "dialer"}
+          board={phone.board}
+          preset={view.preset}
+          onOpenSettings={() => setView({ name: "phonesettings" })}
+          onOpenContact={(id) => setView({ name: "detail", id })}
+          onOpenLog={() => setView({ name: "calllog" })}
+        />
+      );
+      break;
+    case "calllog":
+      screen = (
+        <CallLog
+          version={callLogVersion}
+          onOpenContact={(id) => setView({ name: "detail", id })}
+          onOpenCall={(id) => setView({ name: "call", id })}
+        />
+      );
+      break;
+    case "call":
+      screen = <CallReview id={view.id} onBack={() => setView({ name: "calllog" })} />;
+      break;
+    case "phonesettings":
+      screen = <PhoneSettings onSaved={(message) => showToast(message)} />;
+      break;
   }
+  const incoming = ringingIn(phone.board);
 
   return (
     <div className="app">
       <Sidebar active={nav} version={status.version} onNavigate={navigate} />
-      <main className="main">{screen}</main>
+      <main className="main">
+        {incoming && (
+          <IncomingCall
+            key={incoming.id}
+            call={incoming}
+            onAnswered={() => setView({ name: "phone", preset: null })}
+          />
+        )}
+        {screen}
+      </main>
       <Toast key={toast?.id} toast={toast} onDismiss={dismissToast} />
     </div>
   );

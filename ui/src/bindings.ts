@@ -108,6 +108,45 @@ export const commands = {
 	 *  overlay closes and every window hears `LiveCallEndedEvent`, whatever happens.
 	 */
 	liveCallStop: (save: boolean) => __TAURI_INVOKE<Filed | null>("live_call_stop", { save }),
+	phoneSettings: () => __TAURI_INVOKE<PhoneSettingsView>("phone_settings"),
+	/**
+	 *  Saves the login; a non-empty `password` goes to the keychain (an empty one keeps the
+	 *  saved password). A phone that is online signs in again with them (at once when no
+	 *  call is up; otherwise the next time it goes online).
+	 */
+	savePhoneSettings: (settings: PhoneSettings, password: string | null) => __TAURI_INVOKE<PhoneSettingsView>("save_phone_settings", { settings, password }),
+	/**
+	 *  Registers with these settings (and the typed password, else the saved one), then
+	 *  unregisters: nothing is saved.
+	 */
+	phoneTest: (settings: PhoneSettings, password: string | null) => __TAURI_INVOKE<ConnectionTest>("phone_test", { settings, password }),
+	/**  The board now (a window that opens asks). */
+	phoneBoard: () => __TAURI_INVOKE<Board>("phone_board"),
+	/**  Starts the phone (if it is not running) and registers. */
+	phoneGoOnline: () => __TAURI_INVOKE<Board>("phone_go_online"),
+	/**  Unregisters and stops the phone (ending any call). */
+	phoneGoOffline: () => __TAURI_INVOKE<Board>("phone_go_offline"),
+	/**
+	 *  Places a call: the target is checked (E.164, do-not-call) and the phone goes online
+	 *  first if it is not.
+	 */
+	phoneCall: (request: DialRequest) => __TAURI_INVOKE<Board>("phone_call", { request }),
+	phoneAnswer: (call: number, options: CallOptions) => __TAURI_INVOKE<null>("phone_answer", { call, options }),
+	/**  Turns an incoming call away with 486 Busy Here. */
+	phoneReject: (call: number) => __TAURI_INVOKE<null>("phone_reject", { call }),
+	phoneHangup: (call: number) => __TAURI_INVOKE<null>("phone_hangup", { call }),
+	phoneMute: (call: number, muted: boolean) => __TAURI_INVOKE<null>("phone_mute", { call, muted }),
+	/**  Holds or resumes (the board changes when the far end has agreed). */
+	phoneHold: (call: number, held: boolean) => __TAURI_INVOKE<null>("phone_hold", { call, held }),
+	phoneDtmf: (call: number, digit: string) => __TAURI_INVOKE<null>("phone_dtmf", { call, digit }),
+	/**  Blind transfer to a number or address (checked like a dialled one). */
+	phoneTransfer: (call: number, target: string, region: string) => __TAURI_INVOKE<null>("phone_transfer", { call, target, region }),
+	/**  The call log, newest first, with each call's contact. */
+	recentCalls: (limit: number) => __TAURI_INVOKE<CallLogEntry[]>("recent_calls", { limit }),
+	/**  Whether a Twilio auth token is saved. */
+	twilioTokenSaved: () => __TAURI_INVOKE<boolean>("twilio_token_saved"),
+	/**  Sets up the SIP Domain for the saved SIP login (run it again to repair). */
+	twilioSetup: (request: TwilioSetupRequest) => __TAURI_INVOKE<TwilioSetupResult>("twilio_setup", { request }),
 };
 
 /** Events */
@@ -116,8 +155,10 @@ export const events = {
 	audioLevelEvent: makeEvent<AudioLevelEvent, AudioLevelEvent>("audio-level-event"),
 	liveCallEndedEvent: makeEvent<LiveCallEndedEvent, LiveCallEndedEvent>("live-call-ended-event"),
 	liveCallEvent: makeEvent<LiveCallEvent, LiveCallEvent>("live-call-event"),
+	liveCallStartedEvent: makeEvent<LiveCallStartedEvent, LiveCallStartedEvent>("live-call-started-event"),
 	modelDownloadEvent: makeEvent<ModelDownloadEvent, ModelDownloadEvent>("model-download-event"),
 	modelImportEvent: makeEvent<ModelImportEvent, ModelImportEvent>("model-import-event"),
+	phoneEvent: makeEvent<PhoneEvent, PhoneEvent>("phone-event"),
 	speechTestEvent: makeEvent<SpeechTestEvent, SpeechTestEvent>("speech-test-event"),
 };
 
@@ -169,6 +210,15 @@ export type AudioLevelEvent = {
 	speaking: boolean,
 };
 
+/**  The board. */
+export type Board = {
+	/**  The SIP account, `user@domain`, once the phone has been started. */
+	account: string | null,
+	registration: Registration,
+	/**  Live calls, then the last ended one (until the next call starts). */
+	calls: CallView[],
+};
+
 /**  One phone call, placed or received. */
 export type Call = {
 	id: CallId,
@@ -195,6 +245,32 @@ export type CallDirection = "outbound" | "inbound";
 /**  Identifies a [`crate::Call`]. */
 export type CallId = string;
 
+/**  One row of the call log. */
+export type CallLogEntry = {
+	call: Call,
+	contact_name: string | null,
+};
+
+/**  How a call's audio should run. */
+export type CallOptions = {
+	/**  Input device (`None`: the default), from Settings → Audio. */
+	mic: string | null,
+	/**  Output device (`None`: the default). */
+	speaker: string | null,
+	/**  Start the live coach when the call connects. */
+	coach: boolean,
+};
+
+/**  A call-quality reading for the in-call indicator. */
+export type CallQuality = {
+	mos: number | null,
+	grade: QualityGrade,
+	/**  Audio lost after the jitter buffer (late or missing), percent. */
+	loss_percent: number | null,
+	jitter_ms: number | null,
+	rtt_ms: number | null,
+};
+
 /**  A call with what is needed to review it. */
 export type CallReview = {
 	call: Call,
@@ -204,8 +280,44 @@ export type CallReview = {
 	scorecards: Scorecard[],
 };
 
+/**  Where a call is. */
+export type CallState = 
+/**  Ours, not yet ringing. */
+"dialing" | 
+/**  Ours, ringing at the far end. */
+"ringing" | 
+/**  Theirs, waiting to be answered. */
+"incoming" | "connected" | "ended";
+
 /**  Where a call is in its life; the terminal states say how it ended. */
 export type CallStatus = "dialing" | "ringing" | "in_progress" | "completed" | "busy" | "no_answer" | "failed" | "canceled";
+
+/**  One call on the board. */
+export type CallView = {
+	/**  The phone's id for the call, for the call controls. */
+	id: number,
+	direction: CallDirection,
+	/**  Who the call is with: the number or SIP address. */
+	remote: string,
+	/**  The caller's name from their SIP header, for incoming calls. */
+	remote_display: string | null,
+	contact_id: ContactId | null,
+	contact_name: string | null,
+	state: CallState,
+	/**  When it was answered (Unix milliseconds), for the timer. */
+	answered_at_ms: number | null,
+	muted: boolean,
+	/**  We put it on hold. */
+	held: boolean,
+	/**  The far end put it on hold. */
+	held_by_remote: boolean,
+	quality: CallQuality | null,
+	/**  How it ended, once it has. */
+	outcome: CallStatus | null,
+	end_reason: string | null,
+	/**  The call's entry in the call log. */
+	log_id: string | null,
+};
 
 /**  A cue card. */
 export type Card = {
@@ -357,6 +469,16 @@ export type CompetitorMention = {
 	count: number,
 };
 
+/**  What a connection test found. */
+export type ConnectionTest = {
+	/**  `user@domain`. */
+	account: string,
+	/**  How long the Domain granted the registration, seconds. */
+	expires: number,
+	/**  From the first REGISTER to the 200 OK, digest round included. */
+	elapsed_ms: number,
+};
+
 /**  A person in the rep's book. */
 export type Contact = {
 	id: ContactId,
@@ -447,6 +569,17 @@ export type DeviceInfo = {
 	/**  The device's preferred format, when it reports one. */
 	sample_rate: number | null,
 	channels: number | null,
+};
+
+/**  What the dialer asks for. */
+export type DialRequest = {
+	/**  A number (national numbers read in `region`), an extension or a SIP address. */
+	target: string,
+	/**  ISO 3166 region for numbers without a country code. */
+	region: string,
+	/**  The contact being called, when the rep picked one. */
+	contact_id: ContactId | null,
+	options: CallOptions,
 };
 
 /**  Which way audio flows through a device. */
@@ -660,6 +793,11 @@ export type LiveCallInfo = {
 	playbook: string,
 	/**  Language-model suggestions are on. */
 	assist: boolean,
+	/**
+	 *  The phone call (the softphone's id) this coaches, when Cuecard placed or took it:
+	 *  the coach ends with the call.
+	 */
+	phone_call: number | null,
 };
 
 export type LiveCallRequest = {
@@ -668,6 +806,11 @@ export type LiveCallRequest = {
 	far_end: FarEndSource,
 	/**  The rep's input device (`None`: the default). */
 	mic: string | null,
+};
+
+/**  The coach started on a call the phone placed or took. */
+export type LiveCallStartedEvent = {
+	info: LiveCallInfo,
 };
 
 /**  What the live call shows, in the order it happened. */
@@ -712,6 +855,13 @@ export type LiveMetrics = {
 	/**  Competitors named in the call (battlecard triggers), most mentioned first. */
 	competitor_mentions: CompetitorMention[],
 };
+
+/**  Media encryption, as the settings name it. */
+export type MediaEncryption = "off" | 
+/**  SRTP when the far end takes it. */
+"optional" | 
+/**  SRTP only (Twilio's "Secure Media" on the SIP Domain). */
+"required";
 
 /**  The result of a mic test. */
 export type MicTestResult = {
@@ -803,6 +953,46 @@ export type PhoneCheck = {
 	time_zone: string | null,
 };
 
+/**  The whole board, after any change, to every window. */
+export type PhoneEvent = {
+	board: Board,
+	/**  Something to say once (a toast). */
+	notice: PhoneNotice | null,
+};
+
+/**  Something the UI should say once (a toast), beside the board. */
+export type PhoneNotice = { kind: "dtmf"; call: number; digit: string } | { kind: "ended"; call: number; message: string } | { kind: "audio_failed"; call: number; message: string } | { kind: "transferred"; call: number; target: string };
+
+/**  What Settings → Phone edits. */
+export type PhoneSettings = {
+	/**  The SIP user name of the rep's login on the Domain's credential list. */
+	user?: string,
+	/**  The SIP Domain, e.g. `acme.sip.twilio.com`. */
+	domain?: string,
+	/**  `host:port` to send to when it is not the domain itself (an edge or a test proxy). */
+	proxy?: string | null,
+	transport?: SipTransport,
+	encryption?: MediaEncryption,
+	/**  The caller name shown to the far end. */
+	display_name?: string | null,
+	/**  How long a registration lasts before it is refreshed, seconds. */
+	register_expires?: number,
+	/**  Extra CA certificate (PEM file) to trust for TLS, for a private proxy. */
+	tls_ca_file?: string | null,
+	/**
+	 *  The Twilio account the SIP Domain belongs to, for setting it up (the auth token
+	 *  is in the keychain).
+	 */
+	twilio?: TwilioAccount,
+};
+
+/**  Settings → Phone as the screen shows it. */
+export type PhoneSettingsView = {
+	settings: PhoneSettings,
+	/**  A SIP password is in the keychain (or in `$CUECARD_SIP_PASSWORD`). */
+	password_saved: boolean,
+};
+
 /**  A whole playbook. */
 export type Playbook = {
 	playbook: PlaybookInfo,
@@ -833,6 +1023,15 @@ export type PreviewRow = {
 	fields: ContactFields | null,
 };
 
+/**  How good the call sounds, from the media's live MOS. */
+export type QualityGrade = 
+/**  MOS 4.0 and up: toll quality. */
+"good" | 
+/**  3.6 to 4.0: some impairment, still clear. */
+"fair" | 
+/**  Below 3.6: many users are dissatisfied (ITU-T G.107 annex B). */
+"poor";
+
 /**  Where a call's recording lives on this device (and, once uploaded, on the backend). */
 export type RecordingRef = {
 	/**  Path relative to the app's recordings directory. */
@@ -843,6 +1042,15 @@ export type RecordingRef = {
 	/**  Hex SHA-256 of the file, filled once the recording is closed. */
 	sha256: string | null,
 };
+
+/**  The phone's registration with the SIP Domain. */
+export type Registration = 
+/**  Not started, or stopped. */
+{ state: "offline" } | { state: "connecting" } | { state: "online"; 
+/**  Seconds until the registration is refreshed. */
+expires: number } | { state: "failed"; message: string; 
+/**  The Domain refused the user name or password. */
+unauthorized: boolean };
 
 /**  A row number and a message about it. */
 export type RowIssue = {
@@ -956,6 +1164,9 @@ export type Segment = {
 
 /**  How bad breaking a talk-track rule is. */
 export type Severity = "info" | "warning" | "critical";
+
+/**  Signalling transport, as the settings name it. */
+export type SipTransport = "udp" | "tcp" | "tls";
 
 /**  Who has to say a phrase for it to count. */
 export type Speaker = 
@@ -1080,6 +1291,39 @@ export type TranscriptEvent =
 
 /**  Where the prospect's mood is heading. */
 export type Trend = "rising" | "falling" | "steady";
+
+/**  The Twilio account behind the SIP Domain: what "Set up the SIP Domain" uses. */
+export type TwilioAccount = {
+	/**  `AC…`. */
+	account_sid?: string | null,
+	/**
+	 *  The URL Twilio asks what to do with the app's calls (it answers with TwiML that
+	 *  dials the number).
+	 */
+	voice_url?: string | null,
+	/**  The REST API's base URL when it is not `https://api.twilio.com`. */
+	base_url?: string | null,
+};
+
+export type TwilioSetupRequest = {
+	/**  `AC…`. */
+	account_sid: string,
+	/**  Typed now (saved to the keychain first); `None` uses the saved token. */
+	auth_token: string | null,
+	voice_url: string,
+	/**  `None`: `https://api.twilio.com`. */
+	base_url: string | null,
+};
+
+/**  What the set-up did. */
+export type TwilioSetupResult = {
+	/**  The Domain's full name (now also the phone's domain). */
+	domain: string,
+	/**  One line per step: "created …", "… already set". */
+	steps: string[],
+	/**  The phone settings as saved. */
+	settings: PhoneSettings,
+};
 
 /**  The engine one use runs on. */
 export type UseSettings = {

@@ -56,6 +56,10 @@ pub struct CallRecord<'a> {
     /// the end of its last utterance.
     pub duration_ms: Option<u32>,
     pub ended_at: Timestamp,
+    /// The softphone's log entry when Cuecard placed or took the call itself: the filed
+    /// call keeps its id, parties, times and status, and gains the transcript, score and
+    /// recording (so one call is one record).
+    pub logged: Option<&'a Call>,
 }
 
 /// Where a filed call went.
@@ -73,7 +77,7 @@ pub struct Filed {
 /// Nothing is left behind on failure: a copied recording is removed, a moved one is
 /// moved back.
 pub fn file_call(store: &mut Store, db: &Path, record: CallRecord<'_>) -> Result<Filed> {
-    let call_id = CallId::new();
+    let call_id = record.logged.map_or_else(CallId::new, |logged| logged.id);
     let spoken_ms = record.segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
     let duration_ms = record.duration_ms.unwrap_or(0).max(spoken_ms);
     let ended_at = record.ended_at;
@@ -94,21 +98,31 @@ pub fn file_call(store: &mut Store, db: &Path, record: CallRecord<'_>) -> Result
         CallDirection::Outbound => (String::new(), number),
         CallDirection::Inbound => (number, String::new()),
     };
-    let call = Call {
-        id: call_id,
-        contact_id: record.contact.map(|c| c.id),
-        direction: record.direction,
-        status: CallStatus::Completed,
-        from,
-        to,
-        started_at,
-        answered_at: Some(started_at),
-        ended_at: Some(ended_at),
-        duration_secs: duration_ms / 1000,
-        disposition: None,
-        recording,
-        notes: record.review.analysis.summary.join("\n"),
+    let notes = record.review.analysis.summary.join("\n");
+    let call = match record.logged {
+        Some(logged) => Call {
+            contact_id: record.contact.map(|c| c.id).or(logged.contact_id),
+            recording,
+            notes,
+            ..logged.clone()
+        },
+        None => Call {
+            id: call_id,
+            contact_id: record.contact.map(|c| c.id),
+            direction: record.direction,
+            status: CallStatus::Completed,
+            from,
+            to,
+            started_at,
+            answered_at: Some(started_at),
+            ended_at: Some(ended_at),
+            duration_secs: duration_ms / 1000,
+            disposition: None,
+            recording,
+            notes,
+        },
     };
+    let contact_id = call.contact_id;
     let utterances: Vec<Utterance> = record
         .segments
         .iter()
@@ -133,9 +147,9 @@ pub fn file_call(store: &mut Store, db: &Path, record: CallRecord<'_>) -> Result
         w.save_call(&call)?;
         w.add_utterances(call_id, &utterances)?;
         w.save_scorecard(&card)?;
-        if let Some(contact) = record.contact {
+        if let Some(contact_id) = contact_id {
             w.add_timeline(
-                contact.id,
+                contact_id,
                 TimelineKind::Call,
                 Some(&call_id.to_string()),
                 &format!("Call scored {total}/100"),
@@ -151,7 +165,7 @@ pub fn file_call(store: &mut Store, db: &Path, record: CallRecord<'_>) -> Result
     }
     Ok(Filed {
         call_id,
-        contact_id: record.contact.map(|c| c.id),
+        contact_id,
         scorecard_id,
         total,
         recording: placed.map(|(_, p)| p),
@@ -213,5 +227,118 @@ fn undo_placement(source: RecordingSource<'_>, placed: &Path) {
     };
     if let Err(e) = undone {
         tracing::warn!(path = %placed.display(), error = %e, "could not undo the recording's placement");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cuecard_core::{Channel, ContactFields, Phone};
+
+    fn said(channel: Channel, start_ms: u32, text: &str) -> Segment {
+        Segment {
+            channel,
+            speaker: None,
+            start_ms,
+            end_ms: start_ms + 2_000,
+            text: text.into(),
+            confidence: Some(0.9),
+            words: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_call_the_softphone_logged_is_filed_into_the_same_record() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("cuecard.db");
+        let mut store = Store::open(&db).expect("store");
+        let contact = store
+            .write(|w| {
+                w.create_contact(
+                    ContactFields {
+                        name: "Dana Lee".into(),
+                        phones: vec![Phone {
+                            e164: "+14155550100".into(),
+                            label: None,
+                        }],
+                        ..ContactFields::default()
+                    },
+                    &cuecard_store::Provenance::Manual,
+                )
+            })
+            .expect("contact");
+        // What the softphone's call log holds when the call ends.
+        let started = cuecard_core::now() - chrono::Duration::seconds(95);
+        let logged = Call {
+            id: CallId::new(),
+            contact_id: Some(contact.id),
+            direction: CallDirection::Inbound,
+            status: CallStatus::Completed,
+            from: "sip:+14155550100@example.com".into(),
+            to: "sip:alice@example.com".into(),
+            started_at: started,
+            answered_at: Some(started + chrono::Duration::seconds(5)),
+            ended_at: Some(cuecard_core::now()),
+            duration_secs: 90,
+            disposition: None,
+            recording: None,
+            notes: String::new(),
+        };
+        store.write(|w| w.save_call(&logged)).expect("logged");
+        let recording = dir.path().join("live.wav");
+        std::fs::write(&recording, b"RIFF....WAVE").expect("recording");
+        let segments = vec![
+            said(Channel::Rep, 0, "Hi Dana, thanks for calling back."),
+            said(
+                Channel::FarEnd,
+                2_500,
+                "Sure, what is the price for fifty seats?",
+            ),
+        ];
+        let review = review_call(
+            &Playbook::default_b2b(),
+            &Rubric::default_rubric(),
+            &segments,
+        )
+        .expect("review");
+        let filed = file_call(
+            &mut store,
+            &db,
+            CallRecord {
+                contact: None,
+                direction: CallDirection::Inbound,
+                segments: &segments,
+                review: &review,
+                recording: Some(RecordingSource::Move(&recording)),
+                duration_ms: Some(4_500),
+                ended_at: cuecard_core::now(),
+                logged: Some(&logged),
+            },
+        )
+        .expect("filed");
+        assert_eq!(filed.call_id, logged.id);
+        assert_eq!(
+            filed.contact_id,
+            Some(contact.id),
+            "the log's contact is kept"
+        );
+        let calls = store.calls_for_contact(contact.id).expect("calls");
+        assert_eq!(calls.len(), 1, "one call, not a second record: {calls:?}");
+        let call = &calls[0];
+        assert_eq!(
+            call.duration_secs, 90,
+            "the phone's talk time, not the transcript's"
+        );
+        assert_eq!(call.from, logged.from);
+        assert_eq!(call.answered_at, logged.answered_at);
+        assert!(call.recording.is_some());
+        assert_eq!(store.transcript(logged.id).expect("transcript").len(), 2);
+        assert_eq!(
+            store
+                .scorecards_for(&logged.id.to_string())
+                .expect("cards")
+                .len(),
+            1
+        );
     }
 }

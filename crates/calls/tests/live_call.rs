@@ -177,6 +177,7 @@ fn a_call_in_another_app_is_transcribed_coached_recorded_and_filed() -> Result<(
             recording: Some(RecordingSource::Move(&path)),
             duration_ms: Some(finished.duration_ms),
             ended_at: cuecard_core::now(),
+            logged: None,
         },
     )?;
     assert!(!path.exists(), "moved, not copied");

@@ -156,6 +156,7 @@ pub fn run(
                 recording: (!is_json).then_some(RecordingSource::Copy(&args.file)),
                 duration_ms: None,
                 ended_at: cuecard_core::now(),
+                logged: None,
             },
         )?),
         None => None,

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use cuecard_secrets::{SecretName, Secrets};
 use cuecard_softphone::settings::{MediaEncryption, PhoneSettings, SipTransport};
-use cuecard_softphone::{CallAudio, Softphone, SoftphoneEvent, files};
+use cuecard_softphone::{CallAudio, Softphone, SoftphoneEvent, dialing, files};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -72,8 +72,11 @@ pub struct CallAudioArgs {
 
 #[derive(Args)]
 pub struct CallArgs {
-    /// A number (+15551234567) or a SIP address.
+    /// A number (+15551234567, or national with --region), an extension, or a SIP address.
     target: String,
+    /// Region for numbers written without a country code (ISO 3166).
+    #[arg(long, default_value = "IN", env = "CUECARD_REGION")]
+    region: String,
     #[command(flatten)]
     audio: CallAudioArgs,
 }
@@ -188,8 +191,15 @@ pub fn run(cmd: PhoneCommand, settings: &Path, db: Option<PathBuf>, out: &Output
 pub fn call(args: CallArgs, settings: &Path, db: Option<PathBuf>, out: &Output) -> Result<()> {
     runtime()?.block_on(async {
         let s = PhoneSettings::load(settings)?;
+        // Numbers on the do-not-call list are refused before anything is dialled.
+        let store = match &db {
+            Some(path) => Some(cuecard_store::Store::open(path)?),
+            None => None,
+        };
+        let target = dialing::prepare(&args.target, &args.region, store.as_ref())?;
+        drop(store);
         let (phone, mut events) = start(&s, db, audio_for(&args.audio)?).await?;
-        let call = phone.call(&args.target).await?;
+        let call = phone.call(target.as_target()).await?;
         let summary = follow_call(&phone, &mut events, call, &args.target, &args.audio).await;
         phone.shutdown().await;
         print_summary(summary?, out)

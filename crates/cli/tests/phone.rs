@@ -176,3 +176,44 @@ fn call_plays_and_records_and_answer_takes_a_call() {
     assert_eq!(log[0].direction, cuecard_core::CallDirection::Inbound);
     assert_eq!(log[1].to, "bob");
 }
+
+#[test]
+fn a_number_on_the_do_not_call_list_is_never_dialled() {
+    // No SIP peer at all: the refusal comes before the phone starts.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&mut cuecard(
+        dir.path(),
+        "unused",
+        &["dnc", "add", "098123 45678", "--reason", "asked"],
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&mut cuecard(
+        dir.path(),
+        "unused",
+        &["call", "+91 98123 45678", "--region", "IN"],
+    ));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("+919812345678 is on the do-not-call list (asked)"),
+        "{stderr}"
+    );
+    // A number that is not a number is named.
+    let out = run(&mut cuecard(
+        dir.path(),
+        "unused",
+        &["call", "not a number"],
+    ));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("\"not a number\""), "{stderr}");
+    let store = cuecard_store::Store::open(dir.path().join("cuecard.db")).unwrap();
+    assert!(
+        store.recent_calls(10).unwrap().is_empty(),
+        "nothing was logged"
+    );
+}

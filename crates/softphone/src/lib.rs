@@ -4,12 +4,19 @@
 //!
 //! - [`Softphone`]: the handle the app and the command line drive; it reports
 //!   [`SoftphoneEvent`]s, including a call-quality reading every second.
+//! - [`board`]: what the phone screens show (registration, calls, quality), kept from
+//!   the events.
 //! - [`settings`]: Settings → Phone (the SIP login; the password is in the keychain).
 //! - [`calllog`]: call records as calls go.
 //! - [`media`]: negotiated SDP to a running media stream.
+//! - [`dialing`]: what the dialer makes of a typed number (E.164, do-not-call).
+//! - [`devices`]: call audio on the microphone and speaker.
 //! - [`files`]: call audio from and to WAV files.
 
+pub mod board;
 pub mod calllog;
+pub mod devices;
+pub mod dialing;
 pub mod files;
 pub mod media;
 pub mod settings;
@@ -25,6 +32,7 @@ use cuecard_sip::phone::{CallId, EndReason, Phone, PhoneConfig, PhoneEvent};
 use tokio::sync::{mpsc, oneshot};
 
 use calllog::CallLog;
+use devices::{DeviceAudio, DeviceOptions};
 use files::FileAudio;
 
 pub type Result<T, E = SoftphoneError> = std::result::Result<T, E>;
@@ -48,6 +56,14 @@ pub enum SoftphoneError {
     NotSetUp(String),
     #[error("call log: {0}")]
     Store(String),
+    /// What was dialled is not a number or address that can be called.
+    #[error("{0}")]
+    Dial(String),
+    /// The number is on the do-not-call list.
+    #[error("{0}")]
+    DoNotCall(String),
+    #[error("{0}")]
+    Timeout(String),
     #[error("call {0}: {1}")]
     Call(u64, String),
     #[error("the softphone has stopped")]
@@ -63,7 +79,9 @@ pub enum CallAudio {
         play: Option<Vec<f32>>,
         record: Option<PathBuf>,
     },
-    /// The caller takes the media ends itself (the live-call pipeline, a test).
+    /// The microphone and speaker (and the live coach's far-end feed).
+    Devices(DeviceOptions),
+    /// The caller takes the media ends itself (a test, a bench).
     Take(mpsc::UnboundedSender<(CallId, MediaIo)>),
 }
 
@@ -108,6 +126,11 @@ pub enum SoftphoneEvent {
         call: CallId,
         target: String,
     },
+    /// The call's audio devices could not be opened: the call is up but silent.
+    AudioFailed {
+        call: CallId,
+        reason: String,
+    },
     /// A reading of the call's media, every second while it is up.
     Quality {
         call: CallId,
@@ -132,7 +155,16 @@ enum Command {
 struct ActiveCall {
     record: Call,
     media: Option<MediaStream>,
-    files: Option<FileAudio>,
+    audio: RunningAudio,
+}
+
+/// What a call's audio is doing, once its media is up.
+#[derive(Default)]
+enum RunningAudio {
+    #[default]
+    None,
+    Files(FileAudio),
+    Devices(DeviceAudio),
 }
 
 /// A running softphone. Cheap to clone.
@@ -216,6 +248,40 @@ impl Softphone {
     }
 }
 
+/// What a connection test found.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, specta::Type)]
+pub struct ConnectionTest {
+    /// `user@domain`.
+    pub account: String,
+    /// How long the Domain granted the registration, seconds.
+    pub expires: u32,
+    /// From the first REGISTER to the 200 OK, digest round included.
+    pub elapsed_ms: u32,
+}
+
+/// Settings → Phone's "Test connection": registers with `config`, then unregisters. The
+/// error says what went wrong (wrong password, no answer within `timeout`, TLS, DNS).
+pub async fn test_connection(config: PhoneConfig, timeout: Duration) -> Result<ConnectionTest> {
+    let account = format!("{}@{}", config.user, config.domain);
+    let (phone, _events) = Phone::start(config).await?;
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(timeout, phone.register()).await;
+    let elapsed_ms = started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32;
+    phone.shutdown().await;
+    match result {
+        Ok(Ok(expires)) => Ok(ConnectionTest {
+            account,
+            expires,
+            elapsed_ms,
+        }),
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => Err(SoftphoneError::Timeout(format!(
+            "no answer from the SIP Domain within {} s: check the domain, proxy and transport",
+            timeout.as_secs()
+        ))),
+    }
+}
+
 struct Runner {
     phone: Phone,
     log: CallLog,
@@ -272,7 +338,7 @@ impl Runner {
                         ActiveCall {
                             record,
                             media: None,
-                            files: None,
+                            audio: RunningAudio::None,
                         },
                     );
                 }
@@ -367,7 +433,7 @@ impl Runner {
                     ActiveCall {
                         record,
                         media: None,
-                        files: None,
+                        audio: RunningAudio::None,
                     },
                 );
                 self.emit(SoftphoneEvent::Incoming {
@@ -398,10 +464,21 @@ impl Runner {
                             CallAudio::Silent => drop(io),
                             CallAudio::Files { play, record } => {
                                 match FileAudio::start(io, play, record) {
-                                    Ok(files) => active.files = Some(files),
+                                    Ok(files) => active.audio = RunningAudio::Files(files),
                                     Err(e) => tracing::error!(%call, "call audio files: {e}"),
                                 }
                             }
+                            CallAudio::Devices(options) => match DeviceAudio::start(io, options) {
+                                Ok(devices) => active.audio = RunningAudio::Devices(devices),
+                                Err(e) => {
+                                    tracing::error!(%call, "call audio devices: {e}");
+                                    self.emit(SoftphoneEvent::AudioFailed {
+                                        call,
+                                        reason: e.to_string(),
+                                    })
+                                    .await;
+                                }
+                            },
                             CallAudio::Take(tx) => {
                                 let _ = tx.send((call, io));
                             }
@@ -453,7 +530,7 @@ impl Runner {
                         ActiveCall {
                             record,
                             media: None,
-                            files: None,
+                            audio: RunningAudio::None,
                         },
                     );
                 }
@@ -482,10 +559,14 @@ impl Runner {
 }
 
 fn stop_call(mut call: ActiveCall) {
-    if let Some(files) = call.files.take()
-        && let Err(e) = files.finish()
-    {
-        tracing::error!("finishing the call's recording: {e}");
+    match std::mem::take(&mut call.audio) {
+        RunningAudio::Files(files) => {
+            if let Err(e) = files.finish() {
+                tracing::error!("finishing the call's recording: {e}");
+            }
+        }
+        RunningAudio::Devices(devices) => devices.stop(),
+        RunningAudio::None => {}
     }
     if let Some(mut media) = call.media.take() {
         media.stop();

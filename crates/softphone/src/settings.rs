@@ -52,6 +52,22 @@ pub struct PhoneSettings {
     pub register_expires: u32,
     /// Extra CA certificate (PEM file) to trust for TLS, for a private proxy.
     pub tls_ca_file: Option<String>,
+    /// The Twilio account the SIP Domain belongs to, for setting it up (the auth token
+    /// is in the keychain).
+    pub twilio: TwilioAccount,
+}
+
+/// The Twilio account behind the SIP Domain: what "Set up the SIP Domain" uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(default)]
+pub struct TwilioAccount {
+    /// `AC…`.
+    pub account_sid: Option<String>,
+    /// The URL Twilio asks what to do with the app's calls (it answers with TwiML that
+    /// dials the number).
+    pub voice_url: Option<String>,
+    /// The REST API's base URL when it is not `https://api.twilio.com`.
+    pub base_url: Option<String>,
 }
 
 impl Default for PhoneSettings {
@@ -65,6 +81,7 @@ impl Default for PhoneSettings {
             display_name: None,
             register_expires: 600,
             tls_ca_file: None,
+            twilio: TwilioAccount::default(),
         }
     }
 }

@@ -1,5 +1,15 @@
 // Left navigation: the app name and the places a user can go.
-export type NavTarget = "contacts" | "live" | "import" | "dnc" | "audio" | "speech" | "playbook";
+export type NavTarget =
+  | "contacts"
+  | "phone"
+  | "calllog"
+  | "live"
+  | "import"
+  | "dnc"
+  | "audio"
+  | "speech"
+  | "playbook"
+  | "phonesettings";
 
 type Props = {
   active: NavTarget | null;
@@ -31,10 +41,13 @@ export function Sidebar({ active, version, onNavigate }: Props) {
     <nav className="sidebar" aria-label="Main">
       <div className="sidebar-brand">Cuecard</div>
       <NavItem target="contacts" label="Contacts" active={active} onNavigate={onNavigate} />
+      <NavItem target="phone" label="Phone" active={active} onNavigate={onNavigate} />
+      <NavItem target="calllog" label="Call log" active={active} onNavigate={onNavigate} />
       <NavItem target="live" label="Coach a call" active={active} onNavigate={onNavigate} />
       <NavItem target="import" label="Import CSV" active={active} onNavigate={onNavigate} />
       <NavItem target="dnc" label="Do not call" active={active} onNavigate={onNavigate} />
       <div className="nav-section">Settings</div>
+      <NavItem target="phonesettings" label="Phone" active={active} onNavigate={onNavigate} />
       <NavItem target="audio" label="Audio" active={active} onNavigate={onNavigate} />
       <NavItem target="speech" label="Speech" active={active} onNavigate={onNavigate} />
       <NavItem target="playbook" label="Playbook" active={active} onNavigate={onNavigate} />

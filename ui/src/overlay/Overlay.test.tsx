@@ -28,6 +28,7 @@ describe("Overlay", () => {
       warning: null,
       playbook: "Generic B2B",
       assist: false,
+      phone_call: null,
     });
     vi.mocked(commands.liveCallStop).mockResolvedValue(null);
     vi.mocked(events.liveCallEvent.listen).mockImplementation(async (cb) => {

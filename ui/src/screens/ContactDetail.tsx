@@ -19,9 +19,11 @@ type Props = {
   onBack: () => void;
   onEdit: (contact: Contact) => void;
   onDeleted: (contact: Contact) => void;
+  /** Opens the phone with this number (and contact) in the dialer. */
+  onCall?: (e164: string, contact: Contact) => void;
 };
 
-export function ContactDetail({ id, onBack, onEdit, onDeleted }: Props) {
+export function ContactDetail({ id, onBack, onEdit, onDeleted, onCall }: Props) {
   const [detail, setDetail] = useState<Detail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -157,6 +159,12 @@ export function ContactDetail({ id, onBack, onEdit, onDeleted }: Props) {
                   <li key={p.e164}>
                     <span className="mono">{p.e164}</span>
                     {p.label && <span className="muted"> · {p.label}</span>}
+                    {onCall && !c.do_not_call && (
+                      <button type="button" className="btn btn-small" data-testid={`call-${p.e164}`}
+                        onClick={() => onCall(p.e164, c)}>
+                        Call
+                      </button>
+                    )}
                   </li>
                 ))}
               </ul>

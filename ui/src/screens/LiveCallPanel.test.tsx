@@ -36,6 +36,7 @@ describe("LiveCallPanel", () => {
       warning: "AI suggestions are off: base URL is invalid",
       playbook: "Generic B2B",
       assist: false,
+      phone_call: null,
     });
     const onFiled = vi.fn();
     render(<LiveCallPanel contactId="c1" onFiled={onFiled} />);
