@@ -132,6 +132,7 @@ pub fn run() {
             builder.mount_events(app);
             let state = state::AppState::open(started, guard);
             app.manage(state);
+            phone_commands::go_online_at_launch(app.handle().clone());
             Ok(())
         })
         .build(tauri::generate_context!("../tauri.conf.json"));

@@ -633,6 +633,30 @@ pub async fn recent_calls(state: State<'_, AppState>, limit: u32) -> Result<Vec<
     })
 }
 
+/// Puts the phone online as the app starts when a SIP login and its password are saved,
+/// so incoming calls ring without the rep opening the phone first.
+pub fn go_online_at_launch(app: AppHandle) {
+    // Off the start-up path: the settings file and the keychain are read on a worker.
+    tauri::async_runtime::spawn(async move {
+        let ready = tauri::async_runtime::spawn_blocking(|| {
+            settings_path()
+                .ok()
+                .and_then(|path| PhoneSettings::load(&path).ok())
+                .is_some_and(|s| !s.user.trim().is_empty() && !s.domain.trim().is_empty())
+                && password_saved()
+        })
+        .await
+        .unwrap_or(false);
+        if !ready {
+            return;
+        }
+        let state = app.state::<AppState>();
+        if let Err(e) = ensure_online(&app, &state).await {
+            tracing::warn!(error = %e.message, "the phone did not go online at launch");
+        }
+    });
+}
+
 /// Hangs up and unregisters as the app quits.
 pub fn stop_on_exit(app: &AppHandle) {
     let state = app.state::<AppState>();

@@ -6,14 +6,14 @@
 //! pins and dismisses it; "End & file" closes the overlay and files the call, recording
 //! and scorecard under the contact.
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use cuecard_audio::testing::PulseServer;
 use cuecard_e2e::*;
 use cuecard_models::store::ModelStore;
 use cuecard_stt::testing::{speak, test_model};
 use fantoccini::{Client, Locator, key::Key};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn seed(data: &std::path::Path) -> Result<()> {
     let csv = data.join("contacts.csv");
@@ -34,29 +34,6 @@ fn seed(data: &std::path::Path) -> Result<()> {
     );
     ModelStore::new(data.join("models")).import(&test_model("tiny.en"), Some("tiny.en"))?;
     Ok(())
-}
-
-/// Switches the session to the overlay (`true`) or the main window, waiting for it to
-/// open. Windows come and go meanwhile, so a failed switch is retried.
-async fn switch_to(client: &Client, overlay: bool) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        for handle in client.windows().await.unwrap_or_default() {
-            if client.switch_to_window(handle).await.is_err() {
-                continue;
-            }
-            let Ok(url) = client.current_url().await else {
-                continue;
-            };
-            if url.as_str().contains("overlay.html") == overlay {
-                return Ok(());
-            }
-        }
-        if Instant::now() > deadline {
-            bail!("no {} window", if overlay { "overlay" } else { "main" });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 async fn cue_classes(client: &Client) -> Result<Vec<String>> {

@@ -356,7 +356,7 @@ pub async fn wait_until(
     what: &str,
     check: impl AsyncFn(&fantoccini::Client) -> Result<bool>,
 ) -> Result<()> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if check(client).await.unwrap_or(false) {
             return Ok(());
@@ -401,4 +401,27 @@ pub async fn open_first_contact(client: &fantoccini::Client) -> Result<()> {
 pub async fn click(client: &fantoccini::Client, css: &str) -> Result<()> {
     wait_css(client, css).await?.click().await?;
     Ok(())
+}
+
+/// Switches the session to the overlay (`true`) or the main window, waiting for it to
+/// open. Windows come and go meanwhile, so a failed switch is retried.
+pub async fn switch_to(client: &fantoccini::Client, overlay: bool) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        for handle in client.windows().await.unwrap_or_default() {
+            if client.switch_to_window(handle).await.is_err() {
+                continue;
+            }
+            let Ok(url) = client.current_url().await else {
+                continue;
+            };
+            if url.as_str().contains("overlay.html") == overlay {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("no {} window", if overlay { "overlay" } else { "main" });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -142,7 +142,14 @@ impl DualCapture {
         let far = match options.far {
             FarEnd::None => FarSource::None,
             FarEnd::Device(options) => FarSource::Device(Capture::start(options)?),
-            FarEnd::Feed(feed) => FarSource::Feed(feed),
+            FarEnd::Feed(mut feed) => {
+                // What the phone pushed before the session started (a coach that took a
+                // while to load its model) has no rep audio beside it: the two sides
+                // start together, from now.
+                let mut stale = Vec::new();
+                feed.consumer.pop_into(&mut stale, usize::MAX);
+                FarSource::Feed(feed)
+            }
         };
         let mut rep_channel = SpeechChannel::new(Channel::Rep, options.vad);
         if options.echo_cancellation && !matches!(far, FarSource::None) {

@@ -255,9 +255,14 @@ fn call_media_fed_by_the_phone_is_the_far_end_channel() {
     })
     .expect("dual");
     let (mut rep, mut far) = (Vec::new(), Vec::new());
-    for packet in call.chunks(160) {
+    // Paced on absolute deadlines, as the media thread is: on a host with steal time a
+    // plain 20 ms sleep overshoots, the feed falls behind the mic's real time and is
+    // (rightly) padded with silence.
+    let started = Instant::now();
+    for (i, packet) in call.chunks(160).enumerate() {
         feeder.push(packet);
-        std::thread::sleep(Duration::from_millis(20));
+        let due = started + Duration::from_millis(20 * (i as u64 + 1));
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
         dual.poll(&mut rep, &mut far).expect("poll");
     }
     std::thread::sleep(Duration::from_millis(300));

@@ -46,6 +46,25 @@ fn main() {
         ));
     }
 
+    // Real RTP between two streams through the UDP impairment relay (a 20 ms base delay).
+    for (label, loss, jitter_ms) in [("3 % loss", 0.03, 0.0), ("±20 ms jitter", 0.0, 20.0)] {
+        let stats = relay_call(Duration::from_secs(seconds), loss, jitter_ms);
+        rows.push((
+            format!("real RTP via relay, {label}: buffer delay / MOS"),
+            format!(
+                "{:.1} ms / {:.2} (received {}, lost {}, late {}, concealed {}, playout loss {:.2} %, jitter {:.1} ms)",
+                stats.buffer_delay_ms,
+                stats.mos,
+                stats.packets_received,
+                stats.packets_lost,
+                stats.late_packets,
+                stats.concealed_frames,
+                stats.playout_loss_percent,
+                stats.jitter_ms
+            ),
+        ));
+    }
+
     let jittery = NetworkProfile {
         jitter: Duration::from_millis(20),
         seed: 11,
@@ -180,6 +199,43 @@ fn real_call(length: Duration, srtp: bool) -> CallResult {
         process_cpu_percent: 100.0 * process_cpu / wall / 2.0,
         stats,
     }
+}
+
+/// Alice's tone to Bob through the impairment relay for `length`; Bob's readings.
+fn relay_call(length: Duration, loss: f64, jitter_ms: f64) -> MediaStats {
+    use cuecard_testserver::impair::{ImpairOptions, Jitter, UdpImpairment};
+    let a = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let b = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let relay = UdpImpairment::start(ImpairOptions {
+        loss,
+        delay_ms: 20.0 + jitter_ms,
+        jitter_ms,
+        jitter: Jitter::Uniform,
+        seed: 21,
+        ..ImpairOptions::new(b.local_addr().expect("addr"))
+    })
+    .expect("relay");
+    let alice = MediaConfig::new(a, relay.addr(), Codec::Pcmu);
+    let bob = MediaConfig::new(
+        b,
+        relay.upstream_facing_addr().expect("relay addr"),
+        Codec::Pcmu,
+    );
+    let (alice, alice_io) = MediaStream::start(alice).expect("start");
+    let (bob, bob_io) = MediaStream::start(bob).expect("start");
+    let stop = Arc::new(AtomicBool::new(false));
+    let feeders = [
+        spawn_feeder(alice_io, 440.0, Arc::clone(&stop)),
+        spawn_feeder(bob_io, 660.0, Arc::clone(&stop)),
+    ];
+    std::thread::sleep(length);
+    let stats = bob.stats();
+    stop.store(true, Ordering::Relaxed);
+    for feeder in feeders {
+        let _ = feeder.join();
+    }
+    drop(alice);
+    stats
 }
 
 fn cpu_ms(stream: &MediaStream) -> f64 {

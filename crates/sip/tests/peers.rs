@@ -2,7 +2,7 @@
 //! for a Twilio SIP Domain, digest auth on) and baresip as the far end. Media is not run
 //! here (see `cuecard-softphone`'s tests for audio both ways); these check signalling.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cuecard_sip::SipError;
 use cuecard_sip::phone::{CallId, EndReason, Phone, PhoneConfig, PhoneEvent};
@@ -64,23 +64,9 @@ impl Rig {
         &self,
         events: &mut Receiver<PhoneEvent>,
         what: &str,
-        mut pick: impl FnMut(PhoneEvent) -> Option<T>,
+        pick: impl FnMut(PhoneEvent) -> Option<T>,
     ) -> T {
-        let deadline = Instant::now() + WAIT;
-        self.rt.block_on(async {
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match tokio::time::timeout(left, events.recv()).await {
-                    Ok(Some(event)) => {
-                        if let Some(found) = pick(event) {
-                            return found;
-                        }
-                    }
-                    Ok(None) => panic!("the phone stopped while waiting for {what}"),
-                    Err(_) => panic!("no {what} within {WAIT:?}"),
-                }
-            }
-        })
+        cuecard_testserver::events::wait_for(&self.rt, events, WAIT, what, pick)
     }
 
     fn established(&self, events: &mut Receiver<PhoneEvent>, call: CallId) {

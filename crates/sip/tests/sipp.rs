@@ -4,7 +4,7 @@
 //! a storm.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cuecard_sip::SipError;
 use cuecard_sip::phone::{EndReason, Phone, PhoneConfig, PhoneEvent};
@@ -35,22 +35,9 @@ fn wait<T>(
     rt: &Runtime,
     events: &mut Receiver<PhoneEvent>,
     what: &str,
-    mut pick: impl FnMut(PhoneEvent) -> Option<T>,
+    pick: impl FnMut(PhoneEvent) -> Option<T>,
 ) -> T {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    rt.block_on(async {
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, events.recv()).await {
-                Ok(Some(e)) => {
-                    if let Some(found) = pick(e) {
-                        return found;
-                    }
-                }
-                _ => panic!("no {what}"),
-            }
-        }
-    })
+    cuecard_testserver::events::wait_for(rt, events, Duration::from_secs(10), what, pick)
 }
 
 /// Datagrams a hostile or broken peer might send.

@@ -73,20 +73,15 @@ fn pid_of(dir: &std::path::Path) -> Option<u32> {
 fn wait<T>(
     rt: &tokio::runtime::Runtime,
     events: &mut Receiver<SoftphoneEvent>,
-    mut pick: impl FnMut(SoftphoneEvent) -> Option<T>,
+    pick: impl FnMut(SoftphoneEvent) -> Option<T>,
 ) -> T {
-    rt.block_on(async {
-        loop {
-            match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
-                Ok(Some(e)) => {
-                    if let Some(found) = pick(e) {
-                        return found;
-                    }
-                }
-                other => panic!("softphone: {other:?}"),
-            }
-        }
-    })
+    cuecard_testserver::events::wait_for(
+        rt,
+        events,
+        Duration::from_secs(10),
+        "softphone event",
+        pick,
+    )
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

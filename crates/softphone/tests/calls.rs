@@ -4,7 +4,7 @@
 //! DTMF travels in the media both ways; the call is logged to the store.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cuecard_core::CallStatus;
 use cuecard_sip::phone::{CallId, PhoneConfig};
@@ -44,23 +44,9 @@ fn wait_for<T>(
     rt: &Runtime,
     events: &mut Receiver<SoftphoneEvent>,
     what: &str,
-    mut pick: impl FnMut(SoftphoneEvent) -> Option<T>,
+    pick: impl FnMut(SoftphoneEvent) -> Option<T>,
 ) -> T {
-    let deadline = Instant::now() + WAIT;
-    rt.block_on(async {
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, events.recv()).await {
-                Ok(Some(event)) => {
-                    if let Some(found) = pick(event) {
-                        return found;
-                    }
-                }
-                Ok(None) => panic!("the softphone stopped while waiting for {what}"),
-                Err(_) => panic!("no {what} within {WAIT:?}"),
-            }
-        }
-    })
+    cuecard_testserver::events::wait_for(rt, events, WAIT, what, pick)
 }
 
 fn config(kam: &Kamailio, tls: bool) -> PhoneConfig {
@@ -206,14 +192,8 @@ fn call_with_audio(tls: bool) {
     rt.block_on(phone.shutdown());
     // baresip's recording of what it received, kept before its directory goes.
     let bob_heard = dir.path().join("bob-heard.wav");
-    let deadline = Instant::now() + WAIT;
-    let received = loop {
-        if let Some(path) = bob.received_wav() {
-            break path;
-        }
-        assert!(Instant::now() < deadline, "baresip recorded nothing");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let received = bob.wait_received_wav(WAIT).unwrap();
+
     std::fs::copy(&received, &bob_heard).unwrap();
     drop(bob);
 

@@ -83,20 +83,11 @@ fn a_call_on_the_devices_carries_the_mic_out_and_the_far_end_to_speaker_and_coac
         .unwrap();
     let (phone, mut events) = rt.block_on(Softphone::start(config, None, audio)).unwrap();
     let call = rt.block_on(phone.call("bob")).unwrap();
-    rt.block_on(async {
-        tokio::time::timeout(WAIT, async {
-            loop {
-                match events.recv().await {
-                    Some(SoftphoneEvent::Established { .. }) => break,
-                    Some(SoftphoneEvent::AudioFailed { reason, .. }) => panic!("{reason}"),
-                    Some(SoftphoneEvent::Ended { reason, .. }) => panic!("ended: {reason:?}"),
-                    Some(_) => {}
-                    None => panic!("the softphone stopped"),
-                }
-            }
-        })
-        .await
-        .expect("established in time")
+    cuecard_testserver::events::wait_for(&rt, &mut events, WAIT, "Established", |e| match e {
+        SoftphoneEvent::Established { .. } => Some(()),
+        SoftphoneEvent::AudioFailed { reason, .. } => panic!("{reason}"),
+        SoftphoneEvent::Ended { reason, .. } => panic!("ended: {reason:?}"),
+        _ => None,
     });
     let feed = feed_rx.recv_timeout(WAIT).expect("the call's far-end feed");
 
@@ -141,14 +132,8 @@ fn a_call_on_the_devices_carries_the_mic_out_and_the_far_end_to_speaker_and_coac
         "the coach heard {coached:.0} Hz"
     );
 
-    let deadline = Instant::now() + WAIT;
-    let received = loop {
-        if let Some(path) = bob.received_wav() {
-            break path;
-        }
-        assert!(Instant::now() < deadline, "baresip recorded nothing");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let received = bob.wait_received_wav(WAIT).unwrap();
+
     let got = wav::read_wav(&received).unwrap();
     let tail = &got.samples[got.samples.len().saturating_sub(2 * got.rate as usize)..];
     let bob_heard = wav::dominant_frequency(tail, got.rate).expect("bob heard something");

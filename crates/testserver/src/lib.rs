@@ -7,6 +7,7 @@
 //! Beside it: [`impair`], a UDP relay that drops and delays datagrams, and (feature
 //! `sip-peers`) [`sip`], real SIP peers on loopback (kamailio, baresip, sipp).
 
+pub mod events;
 pub mod impair;
 #[cfg(feature = "sip-peers")]
 pub mod sip;

@@ -464,6 +464,26 @@ impl Baresip {
         self.newest_recording("-dec.wav")
     }
 
+    /// Waits for the recording of received audio to appear (baresip writes it as the call
+    /// runs; a test that hung up looks for it next).
+    pub fn wait_received_wav(&self, timeout: Duration) -> Result<PathBuf> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(path) = self.received_wav() {
+                return Ok(path);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(PeerError::Timeout {
+                    peer: "baresip".into(),
+                    what: "a recording of the received audio".into(),
+                    timeout,
+                    log: String::new(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The newest recording of sent audio (`*-enc.wav`).
     pub fn sent_wav(&self) -> Option<PathBuf> {
         self.newest_recording("-enc.wav")
