@@ -99,13 +99,18 @@ pub struct DtmfPacket {
 }
 
 /// The packets that send `digit` for `duration_ms` (rounded up to whole 20 ms
-/// frames, at least one): one per tick, durations growing by 160, then
+/// frames, at least one): one per tick, durations growing by one frame (160 at 8 kHz;
+/// `timestamp_scale` times that on a faster clock, 6 for Opus's 48 kHz), then
 /// [`END_REPEATS`] end packets. All share the event's RTP timestamp, which the sender
 /// fixes at the first packet.
-pub fn digit_packets(digit: char, duration_ms: u32) -> Result<Vec<DtmfPacket>, DtmfError> {
+pub fn digit_packets(
+    digit: char,
+    duration_ms: u32,
+    timestamp_scale: u32,
+) -> Result<Vec<DtmfPacket>, DtmfError> {
     let code = event_code(digit).ok_or(DtmfError::BadDigit(digit))?;
     let frames = duration_ms.div_ceil(20).max(1) as usize;
-    let step = FRAME_SAMPLES as u32;
+    let step = FRAME_SAMPLES as u32 * timestamp_scale.max(1);
     let duration_at = |frame: usize| (step * frame as u32).min(u32::from(u16::MAX)) as u16;
     let mut packets: Vec<DtmfPacket> = (1..=frames)
         .map(|frame| DtmfPacket {
@@ -247,7 +252,7 @@ mod tests {
 
     #[test]
     fn one_digit_sequence() {
-        let packets = digit_packets('5', 100).unwrap();
+        let packets = digit_packets('5', 100, 1).unwrap();
         assert_eq!(packets.len(), 5 + END_REPEATS);
         assert!(packets[0].marker);
         assert!(packets[1..].iter().all(|p| !p.marker));
@@ -259,8 +264,8 @@ mod tests {
                 .all(|p| !p.event.end && p.event.code == 5)
         );
         assert!(packets[5..].iter().all(|p| p.event.end));
-        assert_eq!(digit_packets('x', 100), Err(DtmfError::BadDigit('x')));
-        assert_eq!(digit_packets('#', 0).unwrap().len(), 1 + END_REPEATS);
+        assert_eq!(digit_packets('x', 100, 1), Err(DtmfError::BadDigit('x')));
+        assert_eq!(digit_packets('#', 0, 1).unwrap().len(), 1 + END_REPEATS);
     }
 
     #[test]
@@ -268,11 +273,11 @@ mod tests {
         let mut receiver = DtmfReceiver::new();
         let mut heard = Vec::new();
         for (digit, ts) in [('1', 1000u32), ('#', 5000), ('1', 9000)] {
-            for packet in digit_packets(digit, 100).unwrap() {
+            for packet in digit_packets(digit, 100, 1).unwrap() {
                 heard.extend(receiver.on_packet(ts, &packet.event.to_bytes()));
             }
             // A late duplicate of the end packet changes nothing.
-            let late = digit_packets(digit, 100).unwrap()[6].event.to_bytes();
+            let late = digit_packets(digit, 100, 1).unwrap()[6].event.to_bytes();
             heard.extend(receiver.on_packet(ts, &late));
         }
         let digits: Vec<char> = heard.iter().map(|d| d.digit).collect();
@@ -283,7 +288,7 @@ mod tests {
     #[test]
     fn receiver_survives_lost_end_packets_and_garbage() {
         let mut receiver = DtmfReceiver::new();
-        let packets = digit_packets('7', 60).unwrap();
+        let packets = digit_packets('7', 60, 1).unwrap();
         // Only the updates of '7' arrive.
         for packet in &packets[..3] {
             assert!(receiver.on_packet(100, &packet.event.to_bytes()).is_empty());
@@ -291,7 +296,7 @@ mod tests {
         assert!(receiver.on_packet(100, &[1]).is_empty());
         // A non-DTMF event (flash, code 16) is ignored.
         assert!(receiver.on_packet(100, &[16, 0x80, 0, 160]).is_empty());
-        let next = digit_packets('8', 20).unwrap();
+        let next = digit_packets('8', 20, 1).unwrap();
         let mut heard = receiver.on_packet(2000, &next[0].event.to_bytes());
         heard.extend(receiver.on_packet(2000, &next[1].event.to_bytes()));
         let digits: Vec<char> = heard.iter().map(|d| d.digit).collect();

@@ -25,7 +25,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::codec::{CLOCK_RATE, Codec, FRAME_SAMPLES};
+use crate::codec::{CLOCK_RATE, Codec, Decoder, FRAME_SAMPLES};
 use crate::emodel::LossPattern;
 use crate::plc::Plc;
 
@@ -161,6 +161,8 @@ struct Timeline {
     playout: i64,
     /// Filling is over and frames are being played.
     playing: bool,
+    /// RTP timestamp units per sample (6 for Opus's 48 kHz clock, else 1).
+    scale: i64,
     /// Sequence numbers, unwrapped: lowest and highest seen, and the raw highest.
     lowest_seq: i64,
     highest_seq: i64,
@@ -169,10 +171,11 @@ struct Timeline {
 }
 
 impl Timeline {
-    fn new(seq: u16, ts: u32) -> Timeline {
+    fn new(seq: u16, ts: u32, scale: u32) -> Timeline {
         Timeline {
             newest_ts: 0,
             newest_raw_ts: ts,
+            scale: i64::from(scale.max(1)),
             buffered_end: 0,
             playout: 0,
             playing: false,
@@ -183,8 +186,9 @@ impl Timeline {
         }
     }
 
+    /// `ts` on the timeline, in samples.
     fn unwrap_ts(&self, ts: u32) -> i64 {
-        self.newest_ts + i64::from(ts.wrapping_sub(self.newest_raw_ts) as i32)
+        self.newest_ts + i64::from(ts.wrapping_sub(self.newest_raw_ts) as i32) / self.scale
     }
 
     fn unwrap_seq(&self, seq: u16) -> i64 {
@@ -201,7 +205,7 @@ impl Timeline {
 #[derive(Debug)]
 pub struct JitterBuffer {
     config: JitterConfig,
-    codec: Codec,
+    decoder: Decoder,
     samples: Vec<i16>,
     present: Vec<bool>,
     timeline: Option<Timeline>,
@@ -237,7 +241,7 @@ impl JitterBuffer {
             delays: VecDeque::with_capacity(config.window_packets),
             scratch: Vec::with_capacity(config.window_packets),
             config,
-            codec,
+            decoder: Decoder::new(codec),
             samples: vec![0; RING_LEN],
             present: vec![false; RING_LEN],
             timeline: None,
@@ -259,11 +263,11 @@ impl JitterBuffer {
 
     /// The codec used to decode pushed payloads (a re-INVITE may change it).
     pub fn set_codec(&mut self, codec: Codec) {
-        self.codec = codec;
+        self.decoder = Decoder::new(codec);
     }
 
     pub fn codec(&self) -> Codec {
-        self.codec
+        self.decoder.codec()
     }
 
     /// Forgets the current source: the next packet starts a new timeline (an SSRC
@@ -300,11 +304,17 @@ impl JitterBuffer {
         }
         let epoch = *self.epoch.get_or_insert(arrival);
         let arrival_s = arrival.saturating_duration_since(epoch).as_secs_f64();
-        let timeline = self
-            .timeline
-            .get_or_insert_with(|| Timeline::new(seq, timestamp));
+        let timeline = self.timeline.get_or_insert_with(|| {
+            Timeline::new(seq, timestamp, self.decoder.codec().timestamp_scale())
+        });
         let ts = timeline.unwrap_ts(timestamp);
-        let len = payload.len() as i64;
+        let len = self.decoder.samples_in(payload);
+        if len == 0 || len > MAX_PACKET_SAMPLES {
+            self.stats.rejected += 1;
+            tracing::trace!(len, "jitter buffer: payload duration refused");
+            return;
+        }
+        let len = len as i64;
 
         let far = ts > timeline.playout + FAR || ts + len < timeline.playout - FAR;
         if far {
@@ -362,7 +372,7 @@ impl JitterBuffer {
         self.late_in_a_row = 0;
         self.stats.received += 1;
         self.decoded.clear();
-        self.codec.decode(payload, &mut self.decoded);
+        self.decoder.decode(payload, &mut self.decoded);
         let (start, decoded) = (ts, std::mem::take(&mut self.decoded));
         self.store(start, &decoded);
         self.decoded = decoded;
@@ -376,7 +386,7 @@ impl JitterBuffer {
             return;
         };
         let ts = timeline.unwrap_ts(timestamp);
-        let len = duration.min(MAX_PACKET_SAMPLES * 4) as i64;
+        let len = (duration / timeline.scale as usize).min(MAX_PACKET_SAMPLES * 4) as i64;
         if ts > timeline.playout + FAR || ts + len < timeline.playout - FAR {
             return;
         }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rand::Rng as _;
 
-use crate::codec::{CLOCK_RATE, Codec, FRAME_DURATION, FRAME_SAMPLES};
+use crate::codec::{Codec, Encoder, FRAME_DURATION, FRAME_SAMPLES};
 use crate::dtmf::{self, DtmfPacket, DtmfReceiver};
 use crate::emodel::EModel;
 use crate::jitter::{JitterBuffer, JitterConfig};
@@ -111,11 +111,15 @@ pub enum MediaError {
     BadDigit(char),
     #[error("the media stream has stopped")]
     Stopped,
+    #[error("the {codec} encoder: {reason}")]
+    Codec { codec: Codec, reason: String },
 }
 
 /// The state of a call's media, as of the last tick.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct MediaStats {
+    /// The codec the call runs (`PCMU`, `PCMA`, `opus`).
+    pub codec: &'static str,
     pub packets_sent: u64,
     pub packets_received: u64,
     /// RTP packets the peer sent that never arrived (RFC 3550 cumulative loss).
@@ -215,8 +219,13 @@ impl MediaStream {
             stop: AtomicBool::new(false),
         });
         let dtmf_negotiated = config.dtmf_payload_type.is_some();
+        let encoder = Encoder::new(config.codec).map_err(|e| MediaError::Codec {
+            codec: config.codec,
+            reason: e.to_string(),
+        })?;
         let engine = Engine::new(
             config,
+            encoder,
             srtp,
             mic_consumer,
             far_end_producer,
@@ -335,6 +344,7 @@ struct Engine {
     remote: SocketAddr,
     remote_rtcp: Option<SocketAddr>,
     codec: Codec,
+    encoder: Encoder,
     dtmf_payload_type: Option<u8>,
     srtp: Option<SrtpSession>,
     rtcp_interval: Duration,
@@ -376,8 +386,10 @@ struct Engine {
 }
 
 impl Engine {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         config: MediaConfig,
+        encoder: Encoder,
         srtp: Option<SrtpSession>,
         mic: rtrb::Consumer<f32>,
         far_end: rtrb::Producer<f32>,
@@ -393,6 +405,7 @@ impl Engine {
             remote: config.remote,
             remote_rtcp: config.remote_rtcp,
             codec: config.codec,
+            encoder,
             dtmf_payload_type: config.dtmf_payload_type,
             srtp,
             rtcp_interval: config.rtcp_interval,
@@ -415,7 +428,7 @@ impl Engine {
             remote_ssrc: None,
             ssrc_candidate: None,
             jitter: JitterBuffer::with_config(config.codec, config.jitter),
-            receiver_stats: ReceiverStats::new(CLOCK_RATE),
+            receiver_stats: ReceiverStats::new(config.codec.clock_rate()),
             dtmf_in: DtmfReceiver::new(),
             clock: NtpClock::new(),
             next_rtcp: now + config.rtcp_interval.mul_f64(rng.random_range(0.25..0.75)),
@@ -443,7 +456,7 @@ impl Engine {
                     let missed = ((now - next_tick).as_nanos() / FRAME_DURATION.as_nanos()) as u32;
                     self.timestamp = self
                         .timestamp
-                        .wrapping_add(missed.wrapping_mul(FRAME_SAMPLES as u32));
+                        .wrapping_add(missed.wrapping_mul(self.timestamp_step()));
                     self.stats.late_ticks += 1;
                     tracing::debug!(missed, "media thread starved; restarting the tick schedule");
                     next_tick += FRAME_DURATION * missed;
@@ -597,7 +610,10 @@ impl Engine {
                     usize::from(event.duration),
                 );
             }
-        } else if let Some(codec) = Codec::from_payload_type(payload_type) {
+        } else if let Some(codec) = (payload_type == self.codec.payload_type())
+            .then_some(self.codec)
+            .or_else(|| Codec::from_payload_type(payload_type))
+        {
             self.receiver_stats.on_rtp(
                 header.ssrc,
                 header.sequence_number,
@@ -710,11 +726,16 @@ impl Engine {
         tracing::trace!(%error, "media: dropped SRTP packet");
     }
 
+    /// RTP timestamp units in one 20 ms frame (160 for G.711, 960 for Opus).
+    fn timestamp_step(&self) -> u32 {
+        FRAME_SAMPLES as u32 * self.codec.timestamp_scale()
+    }
+
     /// One 20 ms step: send a frame, play a frame, report now and then.
     fn tick(&mut self, deadline: Instant, now: Instant) {
         self.read_mic();
         self.send_media(now);
-        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        self.timestamp = self.timestamp.wrapping_add(self.timestamp_step());
         self.play(deadline);
         if now >= self.next_rtcp {
             self.send_report(now);
@@ -756,7 +777,7 @@ impl Engine {
             && self.dtmf_gap == 0
             && let Some(digit) = self.dtmf_queue.pop_front()
         {
-            match dtmf::digit_packets(digit, dtmf::DEFAULT_DIGIT_MS) {
+            match dtmf::digit_packets(digit, dtmf::DEFAULT_DIGIT_MS, self.codec.timestamp_scale()) {
                 Ok(packets) => {
                     self.dtmf_sending = Some(DtmfSending {
                         packets,
@@ -796,10 +817,11 @@ impl Engine {
 
         self.payload.clear();
         if self.muted {
-            self.payload
-                .resize(FRAME_SAMPLES, self.codec.silence_byte());
-        } else {
-            self.codec.encode(&self.frame, &mut self.payload);
+            self.frame = [0; FRAME_SAMPLES];
+        }
+        self.encoder.encode(&self.frame, &mut self.payload);
+        if self.payload.is_empty() {
+            return;
         }
         let header = RtpHeader {
             payload_type: self.codec.payload_type(),
@@ -908,6 +930,7 @@ impl Engine {
             EModel::G711_WITH_PLC.quality(one_way_delay, loss.loss_percent(), loss.burst_ratio());
 
         let stats = &mut self.stats;
+        stats.codec = self.codec.name();
         stats.packets_lost = self.receiver_stats.cumulative_lost();
         stats.late_packets = jitter.late;
         stats.duplicate_packets = jitter.duplicates;
@@ -924,7 +947,7 @@ impl Engine {
         stats.remote_jitter_ms = self
             .remote_report
             .as_ref()
-            .map(|r| f64::from(r.jitter) * 1000.0 / f64::from(CLOCK_RATE));
+            .map(|r| f64::from(r.jitter) * 1000.0 / f64::from(self.codec.clock_rate()));
         stats.r_factor = quality.r_factor;
         stats.mos = quality.mos;
         stats.thread_cpu_ms = thread_cpu_time().map(|d| d.as_secs_f64() * 1000.0);

@@ -113,8 +113,25 @@ fn wrong_srtp_key_is_refused_not_played() {
 }
 
 #[test]
+fn tone_both_ways_opus_srtp() {
+    // Opus coded at 8 kHz on its 48 kHz RTP clock (RFC 7587), as an answer to a peer
+    // that offered it.
+    exchange_tones(Codec::Opus { payload_type: 111 }, true);
+}
+
+#[test]
 fn dtmf_both_ways() {
-    let (alice_config, bob_config) = config_pair(Codec::Pcmu, true);
+    dtmf_both_ways_with(Codec::Pcmu);
+}
+
+#[test]
+fn dtmf_both_ways_on_an_opus_call() {
+    // telephone-event on the 48 kHz clock: durations in 48 kHz units.
+    dtmf_both_ways_with(Codec::Opus { payload_type: 111 });
+}
+
+fn dtmf_both_ways_with(codec: Codec) {
+    let (alice_config, bob_config) = config_pair(codec, true);
     let (alice, alice_io) = start(alice_config);
     let (bob, bob_io) = start(bob_config);
     let alice_end = Endpoint::run(alice_io, 440.0);

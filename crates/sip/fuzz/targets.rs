@@ -28,7 +28,7 @@ use cuecard_sip::parse::{
     MAX_MESSAGE, check_request, message_length, parse_message, parse_request_head,
 };
 use cuecard_sip::sdp::{
-    CryptoLine, Direction, LocalMedia, SessionDescription, SrtpPolicy, g711_codecs,
+    CryptoLine, Direction, LocalMedia, SessionDescription, SrtpPolicy, g711_codecs, opus_codec,
 };
 use cuecard_sip::uri::Uri;
 
@@ -112,7 +112,11 @@ pub fn sdp(data: &[u8]) {
                 audio.formats
             );
             assert!(
-                local.codecs.iter().any(|c| c.name == agreed.codec.name),
+                local
+                    .codecs
+                    .iter()
+                    .chain(&local.answer_codecs)
+                    .any(|c| c.name == agreed.codec.name),
                 "the agreed codec {} is not one of ours",
                 agreed.codec.name
             );
@@ -424,6 +428,7 @@ fn local_media(srtp: SrtpPolicy) -> LocalMedia {
     LocalMedia {
         addr: SocketAddr::from(([192, 0, 2, 10], 40_000)),
         codecs: g711_codecs(),
+        answer_codecs: vec![opus_codec()],
         dtmf_payload_type: 101,
         srtp,
         keys: vec![

@@ -372,6 +372,31 @@ pub fn g711_codecs() -> Vec<CodecSpec> {
     ]
 }
 
+/// Opus (RFC 7587: always `opus/48000/2` in SDP, whatever is sent): accepted in an
+/// answer when the peer offers it; the payload type is the offer's.
+pub fn opus_codec() -> CodecSpec {
+    CodecSpec {
+        payload_type: 111,
+        name: "opus",
+        clock_rate: 48_000,
+    }
+}
+
+impl CodecSpec {
+    fn is_opus(&self) -> bool {
+        self.name.eq_ignore_ascii_case("opus")
+    }
+
+    /// The `a=rtpmap` value (`0 PCMU/8000`, `111 opus/48000/2`).
+    fn rtpmap(&self) -> String {
+        let channels = if self.is_opus() { "/2" } else { "" };
+        format!(
+            "{} {}/{}{channels}",
+            self.payload_type, self.name, self.clock_rate
+        )
+    }
+}
+
 /// One SDES crypto line's parts (RFC 4568 §9.1): `tag suite key-params`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CryptoLine {
@@ -413,7 +438,10 @@ impl fmt::Display for CryptoLine {
 pub struct LocalMedia {
     /// The address and RTP port in our SDP (RTCP on port + 1, or muxed when agreed).
     pub addr: SocketAddr,
+    /// What we offer, in our order of preference.
     pub codecs: Vec<CodecSpec>,
+    /// What we also accept when the other side offers it (Opus).
+    pub answer_codecs: Vec<CodecSpec>,
     /// Our telephone-event payload type for offers.
     pub dtmf_payload_type: u8,
     pub srtp: SrtpPolicy,
@@ -451,13 +479,7 @@ impl LocalMedia {
         formats.push(self.dtmf_payload_type.to_string());
         let mut attributes: Vec<Attribute> = Vec::new();
         for codec in &self.codecs {
-            attributes.push((
-                "rtpmap".into(),
-                Some(format!(
-                    "{} {}/{}",
-                    codec.payload_type, codec.name, codec.clock_rate
-                )),
-            ));
+            attributes.push(("rtpmap".into(), Some(codec.rtpmap())));
         }
         attributes.push((
             "rtpmap".into(),
@@ -529,32 +551,37 @@ impl LocalMedia {
                 let map = audio.rtpmap(pt)?;
                 self.codecs
                     .iter()
+                    .chain(&self.answer_codecs)
                     .find(|c| {
                         c.name.eq_ignore_ascii_case(&map.name)
                             && c.clock_rate == map.clock_rate
-                            && map.channels == 1
+                            && (map.channels == 1 || (c.is_opus() && map.channels == 2))
                     })
                     .map(|c| CodecSpec {
                         payload_type: pt,
                         ..c.clone()
                     })
             })
-            .ok_or_else(|| refuse("no common codec (PCMU and PCMA are supported)"))?;
-        let dtmf = telephone_event(audio);
+            .ok_or_else(|| refuse("no common codec (PCMU, PCMA and Opus are supported)"))?;
+        let dtmf = telephone_event(audio, codec.clock_rate);
         let crypto = self.pick_crypto(audio)?;
         let their_direction = offer.direction_of(audio);
         let direction = their_direction.answer_to(self.direction);
         let mut formats = vec![codec.payload_type.to_string()];
-        let mut attributes: Vec<Attribute> = vec![(
-            "rtpmap".into(),
-            Some(format!(
-                "{} {}/{}",
-                codec.payload_type, codec.name, codec.clock_rate
-            )),
-        )];
+        let mut attributes: Vec<Attribute> = vec![("rtpmap".into(), Some(codec.rtpmap()))];
+        if codec.is_opus() {
+            // Mono, with in-band FEC (RFC 7587 §6.1).
+            attributes.push((
+                "fmtp".into(),
+                Some(format!("{} stereo=0;useinbandfec=1", codec.payload_type)),
+            ));
+        }
         if let Some(pt) = dtmf {
             formats.push(pt.to_string());
-            attributes.push(("rtpmap".into(), Some(format!("{pt} telephone-event/8000"))));
+            attributes.push((
+                "rtpmap".into(),
+                Some(format!("{pt} telephone-event/{}", codec.clock_rate)),
+            ));
             attributes.push(("fmtp".into(), Some(format!("{pt} 0-16"))));
         }
         attributes.push(("ptime".into(), Some("20".into())));
@@ -641,8 +668,8 @@ impl LocalMedia {
         Ok(Negotiated {
             remote: remote_addr(answer, audio)?,
             remote_rtcp: remote_rtcp(answer, audio)?,
+            dtmf_payload_type: telephone_event(audio, codec.clock_rate),
             codec,
-            dtmf_payload_type: telephone_event(audio),
             crypto,
             direction: answer.direction_of(audio).answer_to(self.direction),
         })
@@ -679,11 +706,12 @@ impl LocalMedia {
     }
 }
 
-fn telephone_event(audio: &MediaDescription) -> Option<u8> {
+/// The offer's telephone-event on the audio codec's clock (RFC 4733 §2.1), if any.
+fn telephone_event(audio: &MediaDescription, clock_rate: u32) -> Option<u8> {
     audio.payload_types().find(|pt| {
-        audio
-            .rtpmap(*pt)
-            .is_some_and(|m| m.name.eq_ignore_ascii_case("telephone-event") && m.clock_rate == 8000)
+        audio.rtpmap(*pt).is_some_and(|m| {
+            m.name.eq_ignore_ascii_case("telephone-event") && m.clock_rate == clock_rate
+        })
     })
 }
 
@@ -731,6 +759,7 @@ mod tests {
         LocalMedia {
             addr: "127.0.0.1:20000".parse().unwrap(),
             codecs: g711_codecs(),
+            answer_codecs: Vec::new(),
             dtmf_payload_type: 101,
             srtp,
             keys: vec![
@@ -781,6 +810,51 @@ mod tests {
             "{text}"
         );
         assert_eq!(SessionDescription::parse(text.as_bytes()).unwrap(), answer);
+    }
+
+    #[test]
+    fn an_offered_opus_is_taken_with_its_48_khz_telephone_event() {
+        let mut me = local(SrtpPolicy::Optional);
+        me.answer_codecs = vec![opus_codec()];
+        // Opus first, telephone-event on both clocks.
+        let offer = BARESIP_OFFER
+            .replace("96 8 0 101", "96 8 0 101 102")
+            .replace(
+                "a=fmtp:101 0-15\r\n",
+                "a=fmtp:101 0-15\r\na=rtpmap:102 telephone-event/48000\r\n",
+            );
+        let offer = SessionDescription::parse(offer.as_bytes()).unwrap();
+        let (answer, agreed) = me.answer(&offer, "1", 1).unwrap();
+        assert_eq!(
+            (
+                agreed.codec.name,
+                agreed.codec.payload_type,
+                agreed.codec.clock_rate
+            ),
+            ("opus", 96, 48_000)
+        );
+        assert_eq!(agreed.dtmf_payload_type, Some(102), "the 48 kHz event");
+        let text = answer.to_string();
+        assert!(text.contains("RTP/SAVP 96 102\r\n"), "{text}");
+        assert!(text.contains("a=rtpmap:96 opus/48000/2\r\n"), "{text}");
+        assert!(
+            text.contains("a=fmtp:96 stereo=0;useinbandfec=1\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("a=rtpmap:102 telephone-event/48000\r\n"),
+            "{text}"
+        );
+
+        // Only an 8 kHz telephone-event: Opus still, DTMF goes by SIP INFO.
+        let offer = SessionDescription::parse(BARESIP_OFFER.as_bytes()).unwrap();
+        let (_, agreed) = me.answer(&offer, "1", 1).unwrap();
+        assert_eq!(
+            (agreed.codec.name, agreed.dtmf_payload_type),
+            ("opus", None)
+        );
+        // We never offer it ourselves.
+        assert!(!me.offer("1", 1).to_string().contains("opus"));
     }
 
     #[test]

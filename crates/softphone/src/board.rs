@@ -425,7 +425,13 @@ mod tests {
             jitter_ms: 3.24,
             ..MediaStats::default()
         };
-        board.apply(&SoftphoneEvent::Quality { call: id, stats }, &nobody);
+        board.apply(
+            &SoftphoneEvent::Quality {
+                call: id,
+                stats: Box::new(stats),
+            },
+            &nobody,
+        );
         let q = board
             .call(id)
             .and_then(|c| c.quality.clone())

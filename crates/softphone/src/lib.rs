@@ -134,7 +134,7 @@ pub enum SoftphoneEvent {
     /// A reading of the call's media, every second while it is up.
     Quality {
         call: CallId,
-        stats: MediaStats,
+        stats: Box<MediaStats>,
     },
     /// The call is over and logged with this status (`record` is the stored call).
     Ended {
@@ -400,7 +400,11 @@ impl Runner {
             .filter_map(|(id, c)| c.media.as_ref().map(|m| (*id, m.stats())))
             .collect();
         for (call, stats) in readings {
-            self.emit(SoftphoneEvent::Quality { call, stats }).await;
+            self.emit(SoftphoneEvent::Quality {
+                call,
+                stats: Box::new(stats),
+            })
+            .await;
         }
     }
 

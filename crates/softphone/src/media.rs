@@ -10,12 +10,13 @@ use crate::{Result, SoftphoneError};
 
 /// Starts a call's media on the phone's sockets.
 pub fn start(sockets: MediaSockets, agreed: &Negotiated) -> Result<(MediaStream, MediaIo)> {
-    let codec = Codec::from_name(agreed.codec.name).ok_or_else(|| {
-        SoftphoneError::Media(format!(
-            "the phone agreed {}, which the media engine cannot run",
-            agreed.codec.name
-        ))
-    })?;
+    let codec =
+        Codec::from_name(agreed.codec.name, agreed.codec.payload_type).ok_or_else(|| {
+            SoftphoneError::Media(format!(
+                "the phone agreed {}, which the media engine cannot run",
+                agreed.codec.name
+            ))
+        })?;
     let mut config = MediaConfig::new(sockets.rtp, agreed.remote, codec);
     config.rtcp_socket = Some(sockets.rtcp);
     config.remote_rtcp = Some(agreed.remote_rtcp);

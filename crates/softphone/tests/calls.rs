@@ -218,3 +218,77 @@ fn a_call_carries_audio_and_dtmf_both_ways_and_is_logged() {
 fn a_tls_call_with_srtp_carries_audio() {
     call_with_audio(true);
 }
+
+#[test]
+fn a_caller_offering_opus_is_answered_in_opus_with_audio_both_ways() {
+    if !require_binaries(&["kamailio", "baresip"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let kam = Kamailio::start(KamailioOptions::default()).unwrap();
+    let bob_wav = dir.path().join("bob.wav");
+    wav::write_tone_wav(&bob_wav, 440.0, 60.0, 0.4).unwrap();
+    let mut options = BaresipOptions::registered_with(&kam, "bob", Transport::Udp, &bob_wav);
+    // Bob prefers Opus and also speaks G.711.
+    options.codecs = vec!["opus/48000/2".into(), "PCMU/8000/1".into()];
+    let bob = Baresip::start(options).unwrap();
+    bob.wait_registered(WAIT).unwrap();
+
+    let rt = runtime();
+    let heard = dir.path().join("alice-heard.wav");
+    let ours: Vec<f32> = wav::tone(1000.0, 30.0, 0.4, wav::RATE)
+        .iter()
+        .map(|&s| f32::from(s) / 32768.0)
+        .collect();
+    let record = heard.clone();
+    let audio = Box::new(move |_: CallId| CallAudio::Files {
+        play: Some(ours.clone()),
+        record: Some(record.clone()),
+    });
+    let (phone, mut events) = rt
+        .block_on(Softphone::start(config(&kam, false), None, audio))
+        .unwrap();
+    rt.block_on(phone.phone().register()).unwrap();
+    bob.dial(&kam.aor("alice")).unwrap();
+    let call = wait_for(&rt, &mut events, "Incoming", |e| match e {
+        SoftphoneEvent::Incoming { call, .. } => Some(call),
+        _ => None,
+    });
+    rt.block_on(phone.phone().answer(call)).unwrap();
+    wait_for(&rt, &mut events, "Established", |e| match e {
+        SoftphoneEvent::Established { call: c } if c == call => Some(()),
+        SoftphoneEvent::Ended { reason, .. } => panic!("ended: {reason:?}"),
+        _ => None,
+    });
+    let quality = wait_for(&rt, &mut events, "a quality reading", |e| match e {
+        SoftphoneEvent::Quality { stats, .. } if stats.packets_received > 100 => Some(stats),
+        _ => None,
+    });
+    assert_eq!(quality.codec, "opus", "{quality:?}");
+    assert_eq!(quality.malformed_packets, 0, "{quality:?}");
+    std::thread::sleep(Duration::from_secs(2));
+    rt.block_on(phone.phone().hangup(call)).unwrap();
+    bob.wait_event("CALL_CLOSED", WAIT).unwrap();
+    wait_for(&rt, &mut events, "Ended", |e| match e {
+        SoftphoneEvent::Ended { call: c, .. } if c == call => Some(()),
+        _ => None,
+    });
+    rt.block_on(phone.shutdown());
+
+    let pitch = |path: &Path| {
+        let got = wav::read_wav(path).unwrap();
+        let tail = &got.samples[got.samples.len().saturating_sub(2 * got.rate as usize)..];
+        wav::dominant_frequency(tail, got.rate).unwrap_or(0.0)
+    };
+    let alice_heard = pitch(&heard);
+    assert!(
+        (alice_heard - 440.0).abs() < 10.0,
+        "alice heard {alice_heard:.0} Hz"
+    );
+    let received = bob.wait_received_wav(WAIT).unwrap();
+    let bob_heard = pitch(&received);
+    assert!(
+        (bob_heard - 1000.0).abs() < 15.0,
+        "bob heard {bob_heard:.0} Hz"
+    );
+}

@@ -19,6 +19,7 @@ use crate::message::{Message, Method, Request, Response};
 use crate::parse::check_request;
 use crate::sdp::{
     CryptoLine, Direction, LocalMedia, Negotiated, SessionDescription, SrtpPolicy, g711_codecs,
+    opus_codec,
 };
 use crate::transport::{Incoming, Transport, TransportConfig, TransportKind};
 use crate::uri::Uri;
@@ -651,6 +652,7 @@ impl Core {
         Ok(LocalMedia {
             addr: sockets.rtp.local_addr()?,
             codecs: g711_codecs(),
+            answer_codecs: vec![opus_codec()],
             dtmf_payload_type: 101,
             srtp: self.config.srtp,
             keys,
