@@ -145,6 +145,32 @@ pub async fn live_call_start(
     launch(app, &state, request, None).await
 }
 
+/// Held while a local model loads for the live coach, so a coach starting during a
+/// warm-up waits for that model instead of loading a second copy beside it.
+static ENGINE_LOAD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Loads the live-call speech engine ahead of a coached phone call (when it is dialled
+/// or answered), so the coach is listening by the time the call connects. Errors are
+/// left for the coach's start to report.
+pub async fn warm_up(app: AppHandle) {
+    let state = app.state::<AppState>();
+    let Some(path) = cuecard_store::speech_settings_path() else {
+        return;
+    };
+    let Ok(settings) = SpeechSettings::load(&path) else {
+        return;
+    };
+    let _loading = ENGINE_LOAD.lock().await;
+    if cached_local_engine(&state, &settings).is_some() {
+        return;
+    }
+    let loaded = blocking(move || Ok(live_call_engine(&settings, None)?.1)).await;
+    match loaded {
+        Ok(loaded) => remember_local_engine(&state, loaded),
+        Err(e) => tracing::debug!(error = %e.message, "speech engine not warmed up"),
+    }
+}
+
 /// Coaches a call the softphone placed or took (called when it connects).
 pub async fn start_for_phone_call(
     app: AppHandle,
@@ -221,6 +247,8 @@ async fn start(
     let settings_path = cuecard_store::speech_settings_path()
         .ok_or_else(|| CommandError::new("invalid", "no data directory on this system"))?;
     let settings = SpeechSettings::load(&settings_path)?;
+    // A warm-up in flight finishes first; then its engine is the cached one.
+    let _loading = ENGINE_LOAD.lock().await;
     let cached = cached_local_engine(&state, &settings);
     let worker = app.clone();
     let (call, loaded) = blocking(move || {

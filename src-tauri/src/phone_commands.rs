@@ -430,6 +430,13 @@ fn bring_to_front(app: &AppHandle) {
     }
 }
 
+/// A coached call loads its speech model while it rings, not after it connects.
+fn warm_up_coach(app: &AppHandle, options: &CallOptions) {
+    if options.coach {
+        tauri::async_runtime::spawn(live_commands::warm_up(app.clone()));
+    }
+}
+
 fn remember_options(state: &AppState, call: Option<CallId>, options: &CallOptions) -> Result<()> {
     let mut p = phone(state)?;
     if let Ok(mut devices) = p.devices.lock() {
@@ -475,6 +482,7 @@ pub async fn phone_call(
         ));
     }
     remember_options(&state, None, &request.options)?;
+    warm_up_coach(&app, &request.options);
     let contact = match request.contact_id {
         Some(id) => with_store(&state, |store| {
             Ok(store.contact(id)?.map(|c| (id, c.fields.display_name())))
@@ -501,11 +509,13 @@ pub async fn phone_call(
 #[tauri::command]
 #[specta::specta]
 pub async fn phone_answer(
+    app: AppHandle,
     state: State<'_, AppState>,
     call: u64,
     options: CallOptions,
 ) -> Result<()> {
     remember_options(&state, Some(CallId(call)), &options)?;
+    warm_up_coach(&app, &options);
     running(&state)?
         .phone()
         .answer(CallId(call))

@@ -9,32 +9,9 @@
 use anyhow::{Context, Result, ensure};
 use cuecard_audio::testing::PulseServer;
 use cuecard_e2e::*;
-use cuecard_models::store::ModelStore;
-use cuecard_stt::testing::{speak, test_model};
+use cuecard_stt::testing::speak;
 use fantoccini::{Client, Locator, key::Key};
-use std::process::Command;
 use std::time::Duration;
-
-fn seed(data: &std::path::Path) -> Result<()> {
-    let csv = data.join("contacts.csv");
-    std::fs::write(
-        &csv,
-        "Name,Phone,Email\nDana Lee,+1 415 555 0100,dana@example.com\n",
-    )?;
-    let out = Command::new(cli_binary()?)
-        .arg("--db")
-        .arg(data.join(cuecard_store::DB_FILE_NAME))
-        .args(["contacts", "import"])
-        .arg(&csv)
-        .output()?;
-    ensure!(
-        out.status.success(),
-        "cuecard contacts import: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    ModelStore::new(data.join("models")).import(&test_model("tiny.en"), Some("tiny.en"))?;
-    Ok(())
-}
 
 async fn cue_classes(client: &Client) -> Result<Vec<String>> {
     let mut out = Vec::new();
@@ -52,7 +29,7 @@ async fn a_live_call_is_coached_in_the_overlay_and_filed_under_the_contact() -> 
     // Before the driver starts, so the app inherits PULSE_SERVER.
     let pulse = PulseServer::start();
     let data = tempfile::tempdir()?;
-    seed(data.path())?;
+    seed_dana_and_tiny_model(data.path())?;
     let xvfb = Xvfb::start()?;
     let driver = TauriDriver::start(&xvfb.display, data.path())?;
     let client = connect(&driver, &app).await?;

@@ -218,13 +218,14 @@ async fn settings_test_dialer_in_call_incoming_and_call_log() -> Result<()> {
         type_into(&client, "[data-testid=phone-domain]", "acme-sales").await?;
         type_into(&client, "[data-testid=phone-password]", "Sales-Floor-2026").await?;
         click(&client, "[data-testid=phone-save]").await?;
-        wait_until(&client, "the new domain is saved", async |c: &Client| {
-            Ok(c.find(Locator::Css("[data-testid=phone-domain]"))
+        // A finished save clears the typed password (it is in the keychain now).
+        wait_until(&client, "the new login is saved", async |c: &Client| {
+            Ok(c.find(Locator::Css("[data-testid=phone-password]"))
                 .await?
                 .prop("value")
                 .await?
                 .as_deref()
-                == Some("acme-sales"))
+                == Some(""))
         })
         .await?;
         type_into(&client, "[data-testid=twilio-sid]", standin::ACCOUNT_SID).await?;

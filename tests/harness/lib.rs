@@ -425,3 +425,29 @@ pub async fn switch_to(client: &fantoccini::Client, overlay: bool) -> Result<()>
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// The data directory of a coached call: one contact, Dana Lee (+1 415 555 0100),
+/// imported through the CLI, and the tiny.en model installed.
+pub fn seed_dana_and_tiny_model(data: &Path) -> Result<()> {
+    let csv = data.join("contacts.csv");
+    std::fs::write(
+        &csv,
+        "Name,Phone,Email\nDana Lee,+1 415 555 0100,dana@example.com\n",
+    )?;
+    let out = Command::new(cli_binary()?)
+        .arg("--db")
+        .arg(data.join(cuecard_store::DB_FILE_NAME))
+        .args(["contacts", "import"])
+        .arg(&csv)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "cuecard contacts import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    cuecard_models::store::ModelStore::new(data.join("models")).import(
+        &cuecard_stt::testing::test_model("tiny.en"),
+        Some("tiny.en"),
+    )?;
+    Ok(())
+}
