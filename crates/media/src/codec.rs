@@ -98,6 +98,10 @@ impl Codec {
     /// Encodes `samples` as G.711, appending one byte per sample to `payload` (Opus is
     /// coded by an [`Encoder`]).
     pub fn encode(self, samples: &[i16], payload: &mut Vec<u8>) {
+        debug_assert!(
+            !matches!(self, Codec::Opus { .. }),
+            "Opus is coded by an Encoder, not as G.711"
+        );
         match self {
             Codec::Pcmu | Codec::Opus { .. } => g711::ulaw_encode_slice(samples, payload),
             Codec::Pcma => g711::alaw_encode_slice(samples, payload),
@@ -107,6 +111,10 @@ impl Codec {
     /// Decodes a G.711 `payload`, appending one sample per byte to `samples` (Opus is
     /// decoded by a [`Decoder`]).
     pub fn decode(self, payload: &[u8], samples: &mut Vec<i16>) {
+        debug_assert!(
+            !matches!(self, Codec::Opus { .. }),
+            "Opus is decoded by a Decoder, not as G.711"
+        );
         match self {
             Codec::Pcmu | Codec::Opus { .. } => g711::ulaw_decode_slice(payload, samples),
             Codec::Pcma => g711::alaw_decode_slice(payload, samples),
