@@ -26,8 +26,8 @@ as_root() {
 BUILD_PACKAGES=(build-essential pkg-config cmake libclang-dev curl file libasound2-dev libwebkit2gtk-4.1-dev libxdo-dev libssl-dev librsvg2-dev libayatana-appindicator3-dev libdbus-1-dev)
 # kamailio, kamailio-tls-modules, baresip-core (not the `baresip` metapackage: it pulls in
 # GTK/X11/ffmpeg), sip-tester (sipp) and sox: the real SIP peers of cuecard-testserver's
-# `sip-peers` feature.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng python3-pip unzip dbus gnome-keyring pocketsphinx-testdata kamailio kamailio-tls-modules baresip-core sip-tester sox)
+# `sip-peers` feature. postgresql: the sync server tests start throw-away clusters with its initdb.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng python3-pip unzip dbus gnome-keyring pocketsphinx-testdata kamailio kamailio-tls-modules baresip-core sip-tester sox postgresql)
 
 apt_install() {
   local missing=()
@@ -133,6 +133,9 @@ cmd_test() {
   ui_build
   say "UI type-check and unit tests"
   npm --prefix ui test --silent
+  say "dashboard type-check and unit tests"
+  ui/node_modules/.bin/tsc -p crates/server/dashboard
+  node --test crates/server/dashboard/
   say "clippy"
   cargo clippy --workspace --all-targets --quiet -- -D warnings
   say "building the desktop app for the end-to-end tests"

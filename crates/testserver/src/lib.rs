@@ -5,10 +5,13 @@
 //! (HTTP, WebSocket) is the stand-in's business.
 //!
 //! Beside it: [`impair`], a UDP relay that drops and delays datagrams, and (feature
-//! `sip-peers`) [`sip`], real SIP peers on loopback (kamailio, baresip, sipp).
+//! `sip-peers`) [`sip`], real SIP peers on loopback (kamailio, baresip, sipp); (feature
+//! `postgres`) [`postgres`], a throw-away PostgreSQL cluster.
 
 pub mod events;
 pub mod impair;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sip-peers")]
 pub mod sip;
 

@@ -1,0 +1,58 @@
+//! The HTTP surface: one module per area, each a thin layer over the logic modules.
+
+pub mod admin;
+pub mod auth;
+pub mod dashboard_files;
+pub mod health;
+pub mod sync;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use tower_http::trace::TraceLayer;
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body;
+    Router::new()
+        .merge(health::routes())
+        .merge(auth::routes())
+        .merge(admin::routes())
+        .merge(sync::routes())
+        .merge(dashboard_files::routes())
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A JSON body whose rejection is our `{error, message}` answer, naming what was wrong.
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::BytesRejection(e)
+                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    ApiError::too_large("the request body is too large")
+                }
+                JsonRejection::MissingJsonContentType(_) => ApiError::bad_request(
+                    "send the body as JSON with `Content-Type: application/json`",
+                ),
+                other => {
+                    ApiError::bad_request(format!("malformed request body: {}", other.body_text()))
+                }
+            }),
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! The server integration tests' harness: a real server on loopback over SQLite or over a
+//! PostgreSQL cluster the harness starts itself, an HTTP client, and an organisation with
+//! an admin, a manager and two reps in one team.
+
+#![allow(dead_code)]
+
+use cuecard_core::Hlc;
+use cuecard_server::{Config, Running, accounts};
+use cuecard_sync_protocol::{Mutation, Op, Session};
+use cuecard_testserver::postgres::TempCluster;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Which database the server runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `sqlite` and `postgres` tests running the scenario `$name(backend)`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+/// A running server and a client for it.
+pub struct Harness {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub running: Running,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub dir: tempfile::TempDir,
+    pub cluster: Option<TempCluster>,
+}
+
+impl Harness {
+    pub async fn start(backend: Backend) -> Harness {
+        Harness::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Harness {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, cluster) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("server.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let cluster = TempCluster::start()
+                    .expect("a PostgreSQL cluster (apt-get install postgresql)");
+                (cluster.url(), Some(cluster))
+            }
+        };
+        let mut config = Config::for_tests(&url, dir.path().join("blobs"));
+        tweak(&mut config);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = cuecard_server::serve(config, async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("server starts");
+        Harness {
+            base: format!("http://{}", running.addr),
+            http: reqwest::Client::new(),
+            running,
+            stop: Some(stop),
+            dir,
+            cluster,
+        }
+    }
+
+    /// Sends a request; returns the status and the JSON body (null when empty).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call("GET", path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call("POST", path, Some(token), Some(body)).await
+    }
+
+    /// Creates an organisation and signs its admin in.
+    pub async fn org(&self, name: &str, admin_email: &str) -> Session {
+        let (_, invitation) = accounts::create_org(&self.running.state, name, admin_email)
+            .await
+            .expect("org created");
+        self.sign_up(&invitation, "Admin Person").await
+    }
+
+    pub async fn sign_up(&self, invitation: &str, name: &str) -> Session {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/v1/auth/signup",
+                None,
+                Some(json!({"invitation": invitation, "name": name, "password": "a long enough password",
+                            "device": {"name": format!("{name}'s laptop"), "platform": "linux"}})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-up: {body}");
+        serde_json::from_value(body).expect("a session")
+    }
+
+    /// Signs in again: a second device of the same user.
+    pub async fn log_in(&self, email: &str) -> Session {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/v1/auth/login",
+                None,
+                Some(json!({"email": email, "password": "a long enough password",
+                            "device": {"name": "another device", "platform": "linux"}})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login: {body}");
+        serde_json::from_value(body).expect("a session")
+    }
+
+    /// Invites `email` with `role` into `team` and signs them up.
+    pub async fn invite(
+        &self,
+        by: &Session,
+        email: &str,
+        role: &str,
+        team: Option<Uuid>,
+    ) -> Session {
+        let (status, body) = self
+            .post(
+                "/v1/invitations",
+                &by.access_token,
+                json!({"email": email, "role": role, "team_id": team}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "invite: {body}");
+        let token = body["token"].as_str().expect("token").to_owned();
+        self.sign_up(&token, email.split('@').next().unwrap_or(email))
+            .await
+    }
+
+    /// An organisation with an admin, a manager and two reps in one team.
+    pub async fn team(&self, org: &str) -> Team {
+        let domain = org.to_lowercase();
+        let admin = self.org(org, &format!("admin@{domain}.test")).await;
+        let (status, body) = self
+            .post(
+                "/v1/teams",
+                &admin.access_token,
+                json!({"name": "Enterprise"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "team: {body}");
+        let team: Uuid = body["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("team id");
+        let manager = self
+            .invite(
+                &admin,
+                &format!("manager@{domain}.test"),
+                "manager",
+                Some(team),
+            )
+            .await;
+        let rep_a = self
+            .invite(&manager, &format!("dana@{domain}.test"), "rep", Some(team))
+            .await;
+        let rep_b = self
+            .invite(&manager, &format!("omar@{domain}.test"), "rep", Some(team))
+            .await;
+        Team {
+            admin,
+            manager,
+            rep_a,
+            rep_b,
+            team,
+        }
+    }
+
+    /// Pushes mutations from a session's device.
+    pub async fn push(&self, session: &Session, mutations: &[Mutation]) -> (StatusCode, Value) {
+        self.post(
+            "/v1/sync/push",
+            &session.access_token,
+            json!({"device_id": session.device_id, "schema_version": 2, "mutations": mutations}),
+        )
+        .await
+    }
+
+    /// Pulls everything after `cursor` (following pages); returns the changes, evictions
+    /// and the final cursor.
+    pub async fn pull_all(&self, session: &Session, cursor: i64) -> (Vec<Value>, Vec<Value>, i64) {
+        let (mut changes, mut evictions, mut cursor) = (Vec::new(), Vec::new(), cursor);
+        loop {
+            let (status, body) = self
+                .get(
+                    &format!("/v1/sync/pull?cursor={cursor}&limit=200"),
+                    &session.access_token,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "pull: {body}");
+            changes.extend(body["changes"].as_array().cloned().unwrap_or_default());
+            evictions.extend(body["evictions"].as_array().cloned().unwrap_or_default());
+            cursor = body["cursor"].as_i64().expect("cursor");
+            if body["more"] != json!(true) {
+                return (changes, evictions, cursor);
+            }
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The people of a test organisation.
+pub struct Team {
+    pub admin: Session,
+    pub manager: Session,
+    pub rep_a: Session,
+    pub rep_b: Session,
+    pub team: Uuid,
+}
+
+/// Builds a device's outbox mutations with consecutive sequence numbers and rising stamps.
+pub struct Outbox {
+    pub next_seq: i64,
+    pub node: u32,
+    pub wall_ms: u64,
+}
+
+impl Outbox {
+    pub fn new(node: u32) -> Outbox {
+        Outbox {
+            next_seq: 1,
+            node,
+            wall_ms: 1_800_000_000_000,
+        }
+    }
+
+    pub fn make(&mut self, entity: &str, row_id: &str, op: Op, changed: Value) -> Mutation {
+        self.wall_ms += 1;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Mutation {
+            seq,
+            mutation_id: Uuid::now_v7(),
+            entity: entity.into(),
+            row_id: row_id.into(),
+            op,
+            changed,
+            hlc: Hlc {
+                wall_ms: self.wall_ms,
+                counter: 0,
+                node: self.node,
+            },
+        }
+    }
+}
+
+/// A row of a pull by entity and id.
+pub fn find<'a>(changes: &'a [Value], entity: &str, row_id: &str) -> Option<&'a Value> {
+    changes
+        .iter()
+        .find(|c| c["entity"] == entity && c["row_id"] == row_id)
+}
