@@ -19,7 +19,8 @@ pub struct Config {
     #[arg(long, env = "CUECARD_LISTEN", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
 
-    /// Directory for uploaded call recordings (content-addressed files).
+    /// Directory for uploaded call recordings (content-addressed files). Reserved: the
+    /// recordings endpoints are not served yet (issue 7).
     #[arg(long, env = "CUECARD_BLOB_DIR", default_value = "cuecard-blobs")]
     pub blob_dir: PathBuf,
 
