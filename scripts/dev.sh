@@ -27,7 +27,8 @@ BUILD_PACKAGES=(build-essential pkg-config cmake libclang-dev curl file libasoun
 # kamailio, kamailio-tls-modules, baresip-core (not the `baresip` metapackage: it pulls in
 # GTK/X11/ffmpeg), sip-tester (sipp) and sox: the real SIP peers of cuecard-testserver's
 # `sip-peers` feature. postgresql: the sync server tests start throw-away clusters with its initdb.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng python3-pip unzip dbus gnome-keyring pocketsphinx-testdata kamailio kamailio-tls-modules baresip-core sip-tester sox postgresql)
+# chromium, chromium-driver: the managers' dashboard is tested in headless Chromium.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng python3-pip unzip dbus gnome-keyring pocketsphinx-testdata kamailio kamailio-tls-modules baresip-core sip-tester sox postgresql chromium chromium-driver)
 
 apt_install() {
   local missing=()

@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod routes;

@@ -4,7 +4,12 @@ use crate::auth::ratelimit::AuthLimiter;
 use crate::auth::tokens::{TokenKeys, random_token};
 use crate::config::Config;
 use crate::db::{Db, DbError};
-use std::sync::Arc;
+use cuecard_core::{Hlc, HlcClock};
+use std::sync::{Arc, Mutex};
+
+/// The HLC node id of writes the server makes itself (managers' reviews from the
+/// dashboard). Devices draw theirs at random from the rest of the `u32` range.
+pub const SERVER_NODE: u32 = 0;
 
 /// Shared state, cheap to clone.
 #[derive(Clone, Debug)]
@@ -15,6 +20,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Woken after every committed push, so long-polling pulls answer at once.
     pub changes: Arc<tokio::sync::Notify>,
+    /// The clock stamping the server's own writes.
+    clock: Arc<Mutex<HlcClock>>,
 }
 
 impl AppState {
@@ -28,6 +35,16 @@ impl AppState {
             db,
             config: Arc::new(config),
             changes: Arc::new(tokio::sync::Notify::new()),
+            clock: Arc::new(Mutex::new(HlcClock::new(SERVER_NODE, None))),
         })
+    }
+
+    /// A fresh HLC stamp for a write the server makes itself.
+    pub fn stamp(&self) -> Hlc {
+        let now = u64::try_from(crate::db::now_ms()).unwrap_or(0);
+        // A poisoned lock only means another stamp panicked mid-way; the clock inside
+        // is still a valid clock.
+        let mut clock = self.clock.lock().unwrap_or_else(|e| e.into_inner());
+        clock.tick(now)
     }
 }

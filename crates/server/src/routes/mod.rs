@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod dashboard;
 pub mod dashboard_files;
 pub mod health;
 pub mod sync;
@@ -10,7 +11,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use tower_http::trace::TraceLayer;
 
 /// Every route of the server.
@@ -21,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(admin::routes())
         .merge(sync::routes())
+        .merge(dashboard::routes())
         .merge(dashboard_files::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
@@ -53,6 +56,28 @@ where
                     ApiError::bad_request(format!("malformed request body: {}", other.body_text()))
                 }
             }),
+        }
+    }
+}
+
+/// Query-string parameters whose rejection is our `{error, message}` answer, naming the
+/// parameter that was wrong.
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(ApiError::bad_request(format!(
+                "malformed query string: {}",
+                rejection.body_text()
+            ))),
         }
     }
 }

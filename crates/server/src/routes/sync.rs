@@ -2,11 +2,11 @@
 
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::routes::Json;
+use crate::routes::{Json, Query};
 use crate::state::AppState;
 use crate::sync::{apply, pull};
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use cuecard_sync_protocol::{PushRequest, PushResponse, SCHEMA_VERSION};
 use serde::Deserialize;

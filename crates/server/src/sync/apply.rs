@@ -22,6 +22,7 @@ use cuecard_sync_protocol::{
     Ack, AckStatus, Entity, MIN_SCHEMA_VERSION, MergeOutcome, Mutation, PushRequest, PushResponse,
     Rejection, Visibility,
 };
+use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -144,25 +145,8 @@ pub async fn push(
 
     let mut changed: Vec<(usize, RowKey)> = dirty.into_iter().map(|(k, i)| (i, k)).collect();
     changed.sort_unstable_by_key(|(i, _)| *i);
-    if !changed.is_empty() {
-        let top: i64 = sqlx::query_scalar(
-            "UPDATE orgs SET change_seq = change_seq + $2 WHERE id = $1 RETURNING change_seq",
-        )
-        .bind(&org)
-        .bind(changed.len() as i64)
-        .fetch_one(&mut *tx)
-        .await?;
-        let first = top - changed.len() as i64 + 1;
-        let mut writes = Vec::with_capacity(changed.len());
-        for (n, (_, key)) in changed.iter().enumerate() {
-            if let Some(row) = rows.get(key) {
-                writes.push((first + n as i64, key, row));
-            }
-        }
-        rows::upsert(&mut tx, caller.org_id, &writes).await?;
-        let touched: Vec<(&RowKey, &StoredRow)> = writes.iter().map(|(_, k, r)| (*k, *r)).collect();
-        facts::refresh(&mut tx, caller.org_id, &touched).await?;
-    }
+    let changed: Vec<RowKey> = changed.into_iter().map(|(_, key)| key).collect();
+    store_changed(&mut tx, caller.org_id, &rows, &changed).await?;
     let acked_through = request
         .mutations
         .last()
@@ -182,6 +166,37 @@ pub async fn push(
         acked_through,
         server_epoch: epoch,
     })
+}
+
+/// Gives each of the `changed` rows (in order) the organisation's next change number and
+/// writes them with the dashboard's call facts. The caller holds the counter's lock (the
+/// first statement of its transaction updated `orgs`).
+pub async fn store_changed(
+    tx: &mut Transaction<'_, Any>,
+    org: Uuid,
+    rows: &HashMap<RowKey, StoredRow>,
+    changed: &[RowKey],
+) -> Result<(), sqlx::Error> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let top: i64 = sqlx::query_scalar(
+        "UPDATE orgs SET change_seq = change_seq + $2 WHERE id = $1 RETURNING change_seq",
+    )
+    .bind(org.to_string())
+    .bind(changed.len() as i64)
+    .fetch_one(&mut **tx)
+    .await?;
+    let first = top - changed.len() as i64 + 1;
+    let mut writes = Vec::with_capacity(changed.len());
+    for (n, key) in changed.iter().enumerate() {
+        if let Some(row) = rows.get(key) {
+            writes.push((first + n as i64, key, row));
+        }
+    }
+    rows::upsert(tx, org, &writes).await?;
+    let touched: Vec<(&RowKey, &StoredRow)> = writes.iter().map(|(_, k, r)| (*k, *r)).collect();
+    facts::refresh(tx, org, &touched).await
 }
 
 /// Merges one mutation into `rows`. `Ok(Some(key))` when the row changed.

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use chrono::{Duration, SecondsFormat, Utc};
 use cuecard_core::Hlc;
 use cuecard_server::{Config, Running, accounts};
 use cuecard_sync_protocol::{Mutation, Op, Session};
@@ -299,4 +300,59 @@ pub fn find<'a>(changes: &'a [Value], entity: &str, row_id: &str) -> Option<&'a 
     changes
         .iter()
         .find(|c| c["entity"] == entity && c["row_id"] == row_id)
+}
+
+/// One call of a rep, as its app would push it: contact, call, two transcript lines and
+/// (optionally) a scorecard whose check cites the contact's line.
+pub struct PushedCall {
+    pub call: String,
+    pub far_end_line: String,
+}
+
+pub fn call_mutations(
+    outbox: &mut Outbox,
+    contact_name: &str,
+    days_ago: i64,
+    score: Option<(i64, f64)>,
+) -> (Vec<Mutation>, PushedCall) {
+    let contact = Uuid::now_v7().to_string();
+    let call = Uuid::now_v7().to_string();
+    let (rep_line, far_end_line) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string());
+    let started =
+        (Utc::now() - Duration::days(days_ago)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let mut mutations = vec![
+        outbox.make("contacts", &contact, Op::Insert, json!({"name": contact_name})),
+        outbox.make("calls", &call, Op::Insert, json!({"contact_id": contact, "direction": "outbound",
+            "status": "completed", "from": "+14155550100", "to": "+14155550199", "started_at": started,
+            "answered_at": started, "duration_secs": 300, "notes": "Send pricing",
+            "recording": {"path": "r.ogg", "format": "ogg/opus", "duration_ms": 300000, "sha256": null}})),
+        // Pushed in reverse order: the page sorts by time.
+        outbox.make("utterances", &far_end_line, Op::Insert, json!({"call_id": call, "channel": "far_end",
+            "speaker": null, "start_ms": 4000, "end_ms": 6000, "text": "It is too expensive for us."})),
+        outbox.make("utterances", &rep_line, Op::Insert, json!({"call_id": call, "channel": "mic",
+            "speaker": null, "start_ms": 0, "end_ms": 3000, "text": "What does your team use today?"})),
+    ];
+    if let Some((total, discovery)) = score {
+        mutations.push(outbox.make("scorecards", &Uuid::now_v7().to_string(), Op::Insert, json!({
+            "subject": {"kind": "call", "id": call}, "total": total, "status": "final",
+            "rubric_version": "2",
+            "categories": [
+                {"key": "discovery", "label": "Discovery", "score": discovery, "max": 10.0, "weight": 0.25},
+                {"key": "closing", "label": "Closing", "score": 5.0, "max": 10.0, "weight": 0.25}],
+            "checks": [{"check_id": "answers_objections", "category": "objection_handling", "credit": 1.0,
+                        "explanation": "The price objection was answered.", "evidence": [far_end_line]}],
+            "created_at": started})));
+    }
+    (mutations, PushedCall { call, far_end_line })
+}
+
+pub async fn push_ok(h: &Harness, who: &Session, mutations: &[Mutation]) {
+    let (status, body) = h.push(who, mutations).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["acks"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|a| a["status"] == "applied")),
+        "{body}"
+    );
 }

@@ -1,0 +1,236 @@
+//! The managers' dashboard in headless Chromium (driven through chromedriver) against a
+//! real server: a manager signs in, sees the team's scorecards, opens a call with its
+//! transcript and scorecard, and adds a review that syncs to the rep. Screenshots go to
+//! `$CUECARD_ARTIFACTS` (default `<repo>/test-artifacts`).
+
+mod support;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{Backend, Harness, Outbox, call_mutations, find, push_ok};
+
+/// Waits for elements, and for the dashboard to settle after a click.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_reviews_the_teams_scorecards_and_a_calls_transcript() {
+    let h = Harness::start(Backend::Sqlite).await;
+    let t = h.team("Acme").await;
+    let (mut dana, mut omar) = (Outbox::new(1), Outbox::new(2));
+    let mut seeded = Vec::new();
+    for (name, days, score) in [
+        ("Priya Shah", 20, (62, 5.0)),
+        ("Wei Chen", 9, (74, 7.0)),
+        ("Ana Lima", 2, (88, 9.0)),
+    ] {
+        let (m, call) = call_mutations(&mut dana, name, days, Some(score));
+        push_ok(&h, &t.rep_a, &m).await;
+        seeded.push(call);
+    }
+    let (m, _) = call_mutations(&mut omar, "Jon Park", 4, Some((55, 3.0)));
+    push_ok(&h, &t.rep_b, &m).await;
+    let (_, _, dana_cursor) = h.pull_all(&t.rep_a, 0).await;
+
+    let driver = ChromeDriver::start();
+    let browser = driver.session().await;
+    let run = async {
+        // Sign in as the manager.
+        browser.goto(&format!("{}/dashboard/", h.base)).await?;
+        fill(&browser, "login-email", &t.manager.user.email).await?;
+        fill(&browser, "login-password", "a long enough password").await?;
+        click(&browser, "[data-testid=login-submit]").await?;
+
+        // The team overview: totals, the leaderboard with both reps, Dana on top.
+        wait_for(&browser, "[data-testid=leaderboard-row]").await?;
+        let totals = text(&browser, "[data-testid=team-totals]").await?;
+        assert!(totals.contains('4'), "four calls in the totals: {totals}");
+        let board = text(&browser, "[data-testid=leaderboard-row]").await?;
+        let (dana_at, omar_at) = (board.find("dana"), board.find("omar"));
+        assert!(
+            dana_at.is_some() && omar_at.is_some(),
+            "both reps listed: {board}"
+        );
+        assert!(
+            dana_at < omar_at,
+            "Dana (74.7) ranks above Omar (55): {board}"
+        );
+        wait_for(&browser, "[data-testid=trend-chart] svg").await?;
+        save(&browser, "dashboard-team.png").await?;
+
+        // The call list, then the newest call's page.
+        browser
+            .goto(&format!("{}/dashboard/#/calls", h.base))
+            .await?;
+        wait_for(&browser, "[data-testid=call-row]").await?;
+        let rows = browser
+            .find_all(Locator::Css("[data-testid=call-row]"))
+            .await?;
+        assert_eq!(rows.len(), 4);
+        browser
+            .goto(&format!("{}/dashboard/#/calls/{}", h.base, seeded[2].call))
+            .await?;
+        wait_for(&browser, "[data-testid=transcript-line]").await?;
+        let transcript = text(&browser, "[data-testid=transcript]").await?;
+        let (asked, objected) = (
+            transcript.find("What does your team use today?"),
+            transcript.find("It is too expensive for us."),
+        );
+        assert!(
+            asked.is_some() && asked < objected,
+            "both lines in order: {transcript}"
+        );
+        let total = text(&browser, "[data-testid=call-total]").await?;
+        assert!(total.contains("88"), "the scorecard's total: {total}");
+        let card = text(&browser, "[data-testid=call-scorecard]").await?;
+        assert!(card.contains("Discovery"), "{card}");
+        save(&browser, "dashboard-call.png").await?;
+
+        // A review from the call page.
+        fill(
+            &browser,
+            "review-body",
+            "Strong close. Ask about budget earlier.",
+        )
+        .await?;
+        click(&browser, "[data-testid=review-submit]").await?;
+        wait_for(&browser, "[data-testid=review]").await?;
+        let reviews = text(&browser, "[data-testid=reviews]").await?;
+        assert!(reviews.contains("Strong close."), "{reviews}");
+        save(&browser, "dashboard-review.png").await?;
+        Ok::<(), fantoccini::error::CmdError>(())
+    };
+    let outcome = run.await;
+    if outcome.is_err() {
+        let _ = save(&browser, "dashboard-failure.png").await;
+    }
+    let _ = browser.close().await;
+    outcome.expect("the dashboard works in Chromium");
+
+    // The review reaches Dana's app.
+    let (changes, _, _) = h.pull_all(&t.rep_a, dana_cursor).await;
+    let review = changes
+        .iter()
+        .find(|c| c["entity"] == "reviews")
+        .expect("the review syncs to the rep");
+    assert_eq!(
+        review["data"]["body"],
+        "Strong close. Ask about budget earlier."
+    );
+    assert_eq!(review["data"]["call_id"], json!(seeded[2].call));
+    assert!(find(&changes, "reviews", review["row_id"].as_str().unwrap_or("")).is_some());
+}
+
+/// chromedriver on a free loopback port, stopped on drop.
+struct ChromeDriver {
+    process: Child,
+    url: String,
+    profile: tempfile::TempDir,
+}
+
+impl ChromeDriver {
+    fn start() -> ChromeDriver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let process = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian: apt-get install chromium chromium-driver; scripts/dev.sh deps)");
+        let deadline = Instant::now() + PATIENCE;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ChromeDriver {
+            process,
+            url: format!("http://127.0.0.1:{port}"),
+            profile: tempfile::tempdir().expect("profile dir"),
+        }
+    }
+
+    /// A headless Chromium at a laptop's screen size.
+    async fn session(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--no-first-run", "--window-size=1366,900",
+                         format!("--user-data-dir={}", self.profile.path().display())],
+            }),
+        );
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("a WebDriver session in headless Chromium")
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+async fn wait_for(
+    browser: &Client,
+    css: &str,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+    browser
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+}
+
+async fn fill(
+    browser: &Client,
+    testid: &str,
+    value: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    let input = wait_for(browser, &format!("[data-testid={testid}]")).await?;
+    input.clear().await?;
+    input.send_keys(value).await
+}
+
+async fn click(browser: &Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
+    wait_for(browser, css).await?.click().await
+}
+
+/// The text of every element matching `css`, joined by new lines.
+async fn text(browser: &Client, css: &str) -> Result<String, fantoccini::error::CmdError> {
+    wait_for(browser, css).await?;
+    let value = browser
+        .execute(
+            "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.textContent).join('\\n');",
+            vec![json!(css)],
+        )
+        .await?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+/// Keeps a screenshot of the page as a test artifact.
+async fn save(browser: &Client, name: &str) -> Result<(), fantoccini::error::CmdError> {
+    let png = browser.screenshot().await?;
+    let dir = std::env::var_os("CUECARD_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts"));
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(dir.join(name), png);
+    }
+    Ok(())
+}
