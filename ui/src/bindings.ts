@@ -1141,7 +1141,12 @@ export type SecretName =
 /**  The secret of a Twilio API key, when the app signs in with a key instead. */
 "twilio_api_key_secret" | 
 /**  The password of the rep's SIP login on the Twilio SIP Domain. */
-"sip_password";
+"sip_password" | 
+/**
+ *  This device's refresh token with the team's sync server (single use, rotated on
+ *  every refresh).
+ */
+"sync_refresh_token";
 
 /**  Where a secret's value came from. */
 export type SecretSource = "keychain" | "environment";

@@ -32,16 +32,20 @@ pub enum SecretName {
     TwilioApiKeySecret,
     /// The password of the rep's SIP login on the Twilio SIP Domain.
     SipPassword,
+    /// This device's refresh token with the team's sync server (single use, rotated on
+    /// every refresh).
+    SyncRefreshToken,
 }
 
 impl SecretName {
-    pub const ALL: [SecretName; 6] = [
+    pub const ALL: [SecretName; 7] = [
         SecretName::DeepgramApiKey,
         SecretName::OpenaiApiKey,
         SecretName::LlmApiKey,
         SecretName::TwilioAuthToken,
         SecretName::TwilioApiKeySecret,
         SecretName::SipPassword,
+        SecretName::SyncRefreshToken,
     ];
 
     /// The keys of the speech services (Settings → Speech).
@@ -60,6 +64,7 @@ impl SecretName {
             SecretName::TwilioAuthToken => "twilio-auth-token",
             SecretName::TwilioApiKeySecret => "twilio-api-key-secret",
             SecretName::SipPassword => "sip-password",
+            SecretName::SyncRefreshToken => "sync-refresh-token",
         }
     }
 
@@ -72,6 +77,7 @@ impl SecretName {
             SecretName::TwilioAuthToken => "Twilio auth token",
             SecretName::TwilioApiKeySecret => "Twilio API key secret",
             SecretName::SipPassword => "SIP password",
+            SecretName::SyncRefreshToken => "Sync server sign-in",
         }
     }
 
@@ -85,6 +91,7 @@ impl SecretName {
             SecretName::TwilioAuthToken => "TWILIO_AUTH_TOKEN",
             SecretName::TwilioApiKeySecret => "TWILIO_API_SECRET",
             SecretName::SipPassword => "CUECARD_SIP_PASSWORD",
+            SecretName::SyncRefreshToken => "CUECARD_SYNC_REFRESH_TOKEN",
         }
     }
 }
@@ -157,7 +164,7 @@ pub enum SecretsError {
     #[error("the {label} is not valid: {reason}")]
     Invalid { label: &'static str, reason: String },
     #[error(
-        "no secret called {0:?}; known: deepgram, openai, llm, twilio-auth-token, twilio-api-key-secret, sip-password"
+        "no secret called {0:?}; known: deepgram, openai, llm, twilio-auth-token, twilio-api-key-secret, sip-password, sync-refresh-token"
     )]
     UnknownName(String),
 }

@@ -137,6 +137,13 @@ impl NewContact {
         })
     }
 
+    /// Gives the contact the id it already has elsewhere (a contact arriving by sync).
+    pub(crate) fn with_id(mut self, id: ContactId) -> Self {
+        self.contact.id = id;
+        self.row.id = id.to_string();
+        self
+    }
+
     /// The contact's id (assigned when prepared).
     pub fn id(&self) -> ContactId {
         self.contact.id
@@ -226,7 +233,11 @@ impl Writer<'_> {
         self.search_rows += batch.len();
 
         let insert_op = sql::enum_name(&OutboxOp::Insert)?;
-        let hlcs: Vec<String> = batch.iter().map(|_| self.next_hlc().to_string()).collect();
+        let hlcs: Vec<String> = if self.replaying {
+            Vec::new()
+        } else {
+            batch.iter().map(|_| self.next_hlc().to_string()).collect()
+        };
         params.clear();
         for (new, hlc) in batch.iter().zip(&hlcs) {
             params.extend([
@@ -239,12 +250,14 @@ impl Writer<'_> {
                 now,
             ]);
         }
-        insert_rows(
-            &self.tx,
-            "INSERT OR FAIL INTO outbox (mutation_id, entity, row_id, op, changed, hlc, created_at)",
-            7,
-            &params,
-        )?;
+        if !params.is_empty() {
+            insert_rows(
+                &self.tx,
+                "INSERT OR FAIL INTO outbox (mutation_id, entity, row_id, op, changed, hlc, created_at)",
+                7,
+                &params,
+            )?;
+        }
 
         params.clear();
         for new in batch.iter() {

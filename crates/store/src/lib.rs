@@ -15,6 +15,7 @@ mod migrations;
 mod notes;
 mod outbox;
 mod paths;
+mod remote;
 mod search;
 mod sql;
 mod timeline;
@@ -30,6 +31,7 @@ pub use paths::{
     APP_IDENTIFIER, DB_FILE_NAME, coach_settings_path, data_dir, default_db_path, models_dir,
     phone_settings_path, playbook_path, recordings_dir, rubric_path, speech_settings_path,
 };
+pub use remote::{RemoteReport, RemoteRow, Review, SyncAccount, SyncMarks};
 pub use search::{SearchHit, SearchHitKind, fts_query};
 
 use cuecard_core::{Hlc, HlcClock, Timestamp};
@@ -206,6 +208,7 @@ impl Store {
             clock: &mut self.clock,
             now: cuecard_core::now(),
             search_rows: 0,
+            replaying: false,
         })
     }
 
@@ -255,6 +258,9 @@ pub struct Writer<'s> {
     now: Timestamp,
     /// Rows this transaction wrote to the contacts search index.
     search_rows: usize,
+    /// Applying rows pulled from the sync server: the repositories write as usual but
+    /// record nothing in the outbox (the server has these changes already).
+    replaying: bool,
 }
 
 impl Writer<'_> {

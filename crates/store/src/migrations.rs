@@ -55,6 +55,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0006_call_log.sql"),
         backfill: None,
     },
+    Migration {
+        version: 7,
+        name: "sync",
+        sql: include_str!("../migrations/0007_sync.sql"),
+        backfill: None,
+    },
 ];
 
 /// The newest schema version this build knows.

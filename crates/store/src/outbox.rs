@@ -51,6 +51,9 @@ impl Writer<'_> {
         op: OutboxOp,
         changed: &str,
     ) -> Result<()> {
+        if self.replaying {
+            return Ok(());
+        }
         let hlc = self.next_hlc();
         let op = sql::enum_name(&op)?;
         self.tx
@@ -105,6 +108,20 @@ impl Store {
             });
         }
         Ok(entries)
+    }
+
+    /// The highest outbox sequence number the server has acknowledged (0 when none).
+    pub fn outbox_acked_seq(&self) -> Result<i64> {
+        acked_seq(self.conn())
+    }
+
+    /// The newest outbox sequence number written (0 when none).
+    pub fn outbox_last_seq(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT coalesce(max(seq), 0) FROM outbox", [], |row| {
+                row.get(0)
+            })?)
     }
 
     /// How many changes wait to be synced.
