@@ -540,9 +540,16 @@ mod tests {
             .write(|w| w.apply_remote(&[contact_row, future_row]))
             .expect("apply");
         assert_eq!((report.applied, report.parked, report.skipped), (2, 0, 1));
-        assert!(store.call(call).expect("read").is_some(), "the parked call applied");
+        assert!(
+            store.call(call).expect("read").is_some(),
+            "the parked call applied"
+        );
         assert_eq!(store.parked_count().ok(), Some(0));
-        assert_eq!(store.outbox_pending_count().ok(), Some(0), "nothing to send back");
+        assert_eq!(
+            store.outbox_pending_count().ok(),
+            Some(0),
+            "nothing to send back"
+        );
         assert_eq!(store.search("Priya", 5).expect("search").len(), 1);
 
         store
@@ -555,8 +562,16 @@ mod tests {
     #[test]
     fn a_malformed_pulled_row_is_skipped_and_the_rest_applies() {
         let mut store = Store::open_in_memory().expect("store");
-        let bad = row("calls", &CallId::new().to_string(), json!({"direction": "sideways"}));
-        let good = row("dnc", "+14155550123", json!({"reason": "asked", "source": "manual"}));
+        let bad = row(
+            "calls",
+            &CallId::new().to_string(),
+            json!({"direction": "sideways"}),
+        );
+        let good = row(
+            "dnc",
+            "+14155550123",
+            json!({"reason": "asked", "source": "manual"}),
+        );
         let report = store
             .write(|w| w.apply_remote(&[bad, good]))
             .expect("applied");
