@@ -219,6 +219,7 @@ cmd_bench() {
   ui_build
   cargo bench -p cuecard-contacts --bench import
   cargo bench -p cuecard-store --bench store
+  cargo bench -p cuecard-server --bench sync
   SOAK_SECONDS="${SOAK_SECONDS:-600}" cargo bench -p cuecard-audio --bench audio
   # The speech-to-text peer: faster-whisper from PyPI in its own virtualenv.
   local venv="$HOME/.cache/cuecard/faster-whisper-venv"

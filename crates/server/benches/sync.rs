@@ -8,9 +8,13 @@
 //! 3. bootstrap of a new device: 100,000 rows paged from cursor 0 and parsed into
 //!    `PullResponse`;
 //! 4. propagation: device B long-polls, device A pushes one change; time from just before
-//!    A's push to B's parsed answer, p50 and p90 of 50.
+//!    A's push to B's parsed answer, p50 and p90 of 50;
+//! 5. the pushes of 1. again on the 100,000 rows (on PostgreSQL after `ANALYZE`, which a
+//!    freshly filled table has not had yet: see BENCHMARKS.md).
 //!
-//! Run: `cargo bench -p cuecard-server --bench sync` (release).
+//! Run: `cargo bench -p cuecard-server --bench sync` (release). `SYNC_BENCH_ONLY=sqlite`
+//! or `=postgres` runs one database; `SYNC_BENCH_LOG=sqlx::query=debug` logs every SQL
+//! statement with its time (JSON on stderr), to see where a push's time goes.
 
 use cuecard_core::Hlc;
 use cuecard_server::{Config, Running, accounts};
@@ -56,7 +60,10 @@ struct Figures {
     sustained_rate: f64,
     sustained_secs: f64,
     seed_secs: f64,
+    bootstrap_fresh: Duration,
     bootstrap: Vec<(Duration, usize, usize)>,
+    push_large_p50: Duration,
+    push_large_p90: Duration,
     propagation_p50: Duration,
     propagation_p90: Duration,
     propagation_max: Duration,
@@ -351,6 +358,26 @@ impl Drop for Server {
     }
 }
 
+/// Signs a new device in and pages `/v1/sync/bootstrap` from 0 until `more` is false,
+/// parsing each page; returns the time, rows, pages, and the device with its cursor.
+async fn bootstrap(server: &Server, device: &str) -> (Duration, usize, usize, (Session, i64)) {
+    let device = server.log_in("dana@acme.test", device).await;
+    let started = Instant::now();
+    let (mut cursor, mut count, mut pages) = (0, 0, 0);
+    loop {
+        let page = server
+            .page(&device, &format!("/v1/sync/bootstrap?cursor={cursor}"))
+            .await;
+        count += page.changes.len();
+        pages += 1;
+        cursor = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    (started.elapsed(), count, pages, (device, cursor))
+}
+
 fn percentile(samples: &[Duration], p: f64) -> Duration {
     let mut sorted = samples.to_vec();
     sorted.sort();
@@ -425,33 +452,49 @@ async fn run(postgres: bool) -> Figures {
         outbox.next_seq - 1,
         figures.seed_secs
     );
+    // The first bootstrap right after the seed, with the planner's statistics as
+    // autovacuum left them; then (PostgreSQL) `ANALYZE`, as autovacuum does within a
+    // minute or so of a table growing, and the timed ones.
+    let (elapsed, count, pages, _) = bootstrap(&server, "new laptop 0").await;
+    assert_eq!(count, rows, "bootstrap returns every row once");
+    figures.bootstrap_fresh = elapsed;
+    let stats = if postgres {
+        let analyzed: String = sqlx::query_scalar(
+            "SELECT COALESCE(to_char(last_autoanalyze, 'HH24:MI:SS'), 'never')
+             FROM pg_stat_user_tables WHERE relname = 'records'",
+        )
+        .fetch_one(&server.running.state.db.read)
+        .await
+        .expect("statistics");
+        format!("records last auto-analysed: {analyzed}")
+    } else {
+        "SQLite: no ANALYZE".to_owned()
+    };
+    println!(
+        "[{label}] bootstrap right after seeding ({stats}): {count} rows in {pages} pages, {:.0} ms",
+        ms(elapsed)
+    );
+    if postgres {
+        let analysing = Instant::now();
+        sqlx::query("ANALYZE records")
+            .execute(&server.running.state.db.write)
+            .await
+            .expect("ANALYZE");
+        println!(
+            "[{label}] ANALYZE records: {:.0} ms",
+            ms(analysing.elapsed())
+        );
+    }
     let mut device_b = None;
-    for run in 0..BOOTSTRAPS {
-        let device = server
-            .log_in("dana@acme.test", &format!("new laptop {run}"))
-            .await;
-        let started = Instant::now();
-        let (mut cursor, mut count, mut pages) = (0, 0, 0);
-        loop {
-            let page = server
-                .page(&device, &format!("/v1/sync/bootstrap?cursor={cursor}"))
-                .await;
-            count += page.changes.len();
-            pages += 1;
-            cursor = page.cursor;
-            if !page.more {
-                break;
-            }
-        }
-        let elapsed = started.elapsed();
+    for run in 1..=BOOTSTRAPS {
+        let (elapsed, count, pages, last) = bootstrap(&server, &format!("new laptop {run}")).await;
         assert_eq!(count, rows, "bootstrap returns every row once");
         println!(
-            "[{label}] bootstrap {}: {count} rows in {pages} pages, {:.0} ms",
-            run + 1,
+            "[{label}] bootstrap {run}: {count} rows in {pages} pages, {:.0} ms",
             ms(elapsed)
         );
         figures.bootstrap.push((elapsed, count, pages));
-        device_b = Some((device, cursor));
+        device_b = Some(last);
     }
 
     // 4. Propagation: B long-polls from its cursor; A pushes one change.
@@ -495,6 +538,20 @@ async fn run(postgres: bool) -> Figures {
         ms(figures.propagation_p90),
         ms(figures.propagation_max)
     );
+
+    // 5. The pushes of 1. again, now on 100,000 rows (and, on PostgreSQL, statistics).
+    let mut samples = Vec::new();
+    for _ in 0..TIMED_PUSHES {
+        let batch = outbox.mixed_batch();
+        samples.push(server.push(&device_a, &batch).await.0);
+    }
+    figures.push_large_p50 = percentile(&samples, 0.5);
+    figures.push_large_p90 = percentile(&samples, 0.9);
+    println!(
+        "[{label}] push of {BATCH} mixed mutations at 100,000 rows x {TIMED_PUSHES}: p50 {:.1} ms, p90 {:.1} ms",
+        ms(figures.push_large_p50),
+        ms(figures.push_large_p90),
+    );
     println!("[{label}] done in {:.1} s", started.elapsed().as_secs_f64());
     figures
 }
@@ -508,6 +565,23 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    // SYNC_BENCH_LOG=sqlx::query=debug: every statement with its time, as JSON on stderr.
+    if let Ok(filter) = std::env::var("SYNC_BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let only = std::env::var("SYNC_BENCH_ONLY").unwrap_or_default();
+    if only == "postgres" {
+        runtime.block_on(run(true));
+        return;
+    }
+    if only == "sqlite" {
+        runtime.block_on(run(false));
+        return;
+    }
     let sqlite = runtime.block_on(run(false));
     let postgres = runtime.block_on(run(true));
 
@@ -518,42 +592,56 @@ fn main() {
     };
     println!();
     println!(
-        "{:<44} {:>10} {:>14} {:>14}  status",
+        "{:<50} {:>10} {:>11} {:>11}  status",
         "figure", "target", "SQLite", "PostgreSQL"
     );
     let row = |name: &str, target: &str, values: [String; 2], met: bool| {
         println!(
-            "{name:<44} {target:>10} {:>14} {:>14}  {}",
+            "{name:<50} {target:>10} {:>11} {:>11}  {}",
             values[0],
             values[1],
             status(met)
         );
     };
     row(
-        "push of 1,000 mutations, p50 (ms)",
+        "push of 1,000 at 2k-20k rows, p50 (ms)",
         "<= 250",
         both.map(|f| format!("{:.1}", ms(f.push_p50))),
         both.iter()
             .all(|f| f.push_p50 <= Duration::from_millis(250)),
     );
     row(
-        "push of 1,000 mutations, p90 (ms)",
+        "push of 1,000 at 2k-20k rows, p90 (ms)",
         "",
         both.map(|f| format!("{:.1}", ms(f.push_p90))),
         true,
     );
     row(
-        "apply rate, 1,000 / p50 push (mut/s)",
+        "apply rate, 1,000 / that p50 (mut/s)",
         ">= 5,000",
         both.map(|f| format!("{:.0}", BATCH as f64 / f.push_p50.as_secs_f64())),
         both.iter()
             .all(|f| BATCH as f64 / f.push_p50.as_secs_f64() >= 5_000.0),
     );
     row(
-        "apply rate, 50 x 1,000 sustained (mut/s)",
+        "apply rate, 50 x 1,000 sustained, 20k-65k (mut/s)",
         ">= 5,000",
         both.map(|f| format!("{:.0}", f.sustained_rate)),
         both.iter().all(|f| f.sustained_rate >= 5_000.0),
+    );
+    row(
+        "push of 1,000 at 100k rows, p50 (ms)",
+        "<= 250",
+        both.map(|f| format!("{:.1}", ms(f.push_large_p50))),
+        both.iter()
+            .all(|f| f.push_large_p50 <= Duration::from_millis(250)),
+    );
+    row(
+        "apply rate at 100k rows, 1,000 / p50 (mut/s)",
+        ">= 5,000",
+        both.map(|f| format!("{:.0}", BATCH as f64 / f.push_large_p50.as_secs_f64())),
+        both.iter()
+            .all(|f| BATCH as f64 / f.push_large_p50.as_secs_f64() >= 5_000.0),
     );
     row(
         "bootstrap of 100,000 rows, median of 3 (s)",
@@ -561,6 +649,12 @@ fn main() {
         both.map(|f| format!("{:.2}", bootstrap_median(f).as_secs_f64())),
         both.iter()
             .all(|f| bootstrap_median(f) <= Duration::from_secs(4)),
+    );
+    row(
+        "bootstrap, right after seeding, 1 run (s)",
+        "",
+        both.map(|f| format!("{:.2}", f.bootstrap_fresh.as_secs_f64())),
+        true,
     );
     row(
         "propagation A push -> B pull, p50 (ms)",

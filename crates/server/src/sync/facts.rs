@@ -181,7 +181,10 @@ async fn rename_contacts(
             "UPDATE call_facts SET contact_name = CASE contact_id {cases} END
              WHERE org_id = $1 AND contact_id IN ({ids})"
         );
-        let mut query = sqlx::query(crate::db::built(sql)).bind(org.to_string());
+        // Planned with its values each time, like `rows::load`.
+        let mut query = sqlx::query(crate::db::built(sql))
+            .persistent(false)
+            .bind(org.to_string());
         for (id, name) in chunk {
             query = query.bind(id.as_str()).bind((*name).clone());
         }
