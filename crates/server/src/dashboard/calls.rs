@@ -295,29 +295,52 @@ pub async fn detail(
     })
 }
 
-/// Reviews oldest first, each with its author's current name.
+/// Reviews oldest first, each with its author's current name (one query for all authors;
+/// the name stored with the review when its author is gone).
 async fn reviews(
     db: &AnyPool,
     org: Uuid,
     rows: Vec<(String, Map<String, Value>)>,
 ) -> ApiResult<Vec<Review>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, data) in rows {
-        let author_id = text(&data, "author_id").unwrap_or_default();
-        let name = match crate::dashboard::people::user(db, org, &author_id).await? {
-            Some(user) => user.name,
-            None => text(&data, "author_name").unwrap_or_else(|| "Unknown".into()),
-        };
-        out.push(Review {
-            id,
-            author: Ref {
-                id: author_id,
-                name,
-            },
-            body: text(&data, "body").unwrap_or_default(),
-            created_at: text(&data, "created_at").unwrap_or_default(),
-        });
+    let authors: Vec<String> = rows
+        .iter()
+        .filter_map(|(_, data)| text(data, "author_id"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut names = std::collections::HashMap::new();
+    if !authors.is_empty() {
+        let sql = format!(
+            "SELECT id, name FROM users WHERE org_id = $1 AND id IN ({})",
+            crate::db::placeholders(2, authors.len())
+        );
+        let mut query =
+            sqlx::query_as::<_, (String, String)>(crate::db::built(sql)).bind(org.to_string());
+        for id in &authors {
+            query = query.bind(id.as_str());
+        }
+        names.extend(query.fetch_all(db).await?);
     }
+    let mut out: Vec<Review> = rows
+        .into_iter()
+        .map(|(id, data)| {
+            let author_id = text(&data, "author_id").unwrap_or_default();
+            let name = names
+                .get(&author_id)
+                .cloned()
+                .or_else(|| text(&data, "author_name"))
+                .unwrap_or_else(|| "Unknown".into());
+            Review {
+                id,
+                author: Ref {
+                    id: author_id,
+                    name,
+                },
+                body: text(&data, "body").unwrap_or_default(),
+                created_at: text(&data, "created_at").unwrap_or_default(),
+            }
+        })
+        .collect();
     out.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
     Ok(out)
 }
