@@ -22,6 +22,38 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
 }
 
+# Disk. A cold debug build of the workspace with its test binaries fills about
+# $BUILD_NEEDS_GIB GiB of CARGO_TARGET_DIR; a CI run once died with "No space left on device"
+# half-way through compiling the tests, on a shared target that had grown over many runs.
+# Before building, make room: incremental caches first, then release and fuzz builds (the
+# benchmarks and the nightly fuzz run rebuild them), then the whole target. If the disk is
+# still short, say so plainly before cargo fails with an I/O error half an hour in.
+BUILD_NEEDS_GIB="${CUECARD_BUILD_NEEDS_GIB:-12}"
+free_gib() { df -Pk "$1" | awk 'NR==2 { printf "%d", $4 / 1048576 }'; }
+target_gib() { du -sk "$CARGO_TARGET_DIR" 2>/dev/null | awk '{ printf "%d", $1 / 1048576 }'; }
+make_room() {
+  mkdir -p "$CARGO_TARGET_DIR"
+  local free
+  free="$(free_gib "$CARGO_TARGET_DIR")"
+  [ "$free" -ge "$BUILD_NEEDS_GIB" ] && return 0
+  say "only $free GiB free under $CARGO_TARGET_DIR (a build needs about $BUILD_NEEDS_GIB GiB; target holds $(target_gib) GiB): pruning build caches"
+  rm -rf "$CARGO_TARGET_DIR"/*/incremental
+  free="$(free_gib "$CARGO_TARGET_DIR")"
+  [ "$free" -ge "$BUILD_NEEDS_GIB" ] && return 0
+  rm -rf "$CARGO_TARGET_DIR/release" "$CARGO_TARGET_DIR/fuzz-sip" "$CARGO_TARGET_DIR/criterion"
+  free="$(free_gib "$CARGO_TARGET_DIR")"
+  [ "$free" -ge "$BUILD_NEEDS_GIB" ] && return 0
+  say "still $free GiB free: removing the whole build directory $CARGO_TARGET_DIR (a cold build follows)"
+  rm -rf "$CARGO_TARGET_DIR"
+  mkdir -p "$CARGO_TARGET_DIR"
+  free="$(free_gib "$CARGO_TARGET_DIR")"
+  [ "$free" -ge "$BUILD_NEEDS_GIB" ] && return 0
+  printf '\033[1;33mwarning:\033[0m %s\n' "only $free GiB free on the disk holding $CARGO_TARGET_DIR, with nothing of ours left to prune; the build needs about $BUILD_NEEDS_GIB GiB and may fail with \"No space left on device\" (set CARGO_TARGET_DIR to a bigger disk)" >&2
+}
+# CI builds each commit once: incremental caches only cost disk there (they were the
+# files being written when the disk filled).
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
+
 # Debian/Ubuntu packages: building the app, and running the tests.
 BUILD_PACKAGES=(build-essential pkg-config cmake libclang-dev curl file libasound2-dev libwebkit2gtk-4.1-dev libxdo-dev libssl-dev librsvg2-dev libayatana-appindicator3-dev libdbus-1-dev)
 # kamailio, kamailio-tls-modules, baresip-core (not the `baresip` metapackage: it pulls in
@@ -112,6 +144,7 @@ deps_test() {
 
 cmd_run() {
   deps_build
+  make_room
   ui_build
   say "building the desktop app"
   cargo build -p cuecard-desktop "$@"
@@ -129,6 +162,7 @@ cmd_run() {
 
 cmd_test() {
   deps_test
+  make_room
   say "checking formatting"
   cargo fmt --all -- --check
   ui_build
@@ -147,6 +181,7 @@ cmd_test() {
   say "real-time tests (audio devices, call media, real speech models, end-to-end under Xvfb), one at a time"
   cargo nextest run --workspace --no-fail-fast --test-threads 1 -E "$REALTIME_TESTS" || rc=$?
   fuzz_smoke || rc=$?
+  say "build directory: $(target_gib) GiB in $CARGO_TARGET_DIR, $(free_gib "$CARGO_TARGET_DIR") GiB free on its disk"
   return "$rc"
 }
 
@@ -216,6 +251,7 @@ cmd_bindings() {
 
 cmd_bench() {
   deps_test
+  make_room
   ui_build
   cargo bench -p cuecard-contacts --bench import
   cargo bench -p cuecard-store --bench store

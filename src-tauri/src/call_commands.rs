@@ -1,10 +1,12 @@
-//! The commands behind a call's review page: the call, its transcript and its
-//! scorecards, read from `cuecard_store` (the coach wrote them when the call was scored).
+//! The commands behind a call's review page: the call, its transcript, its scorecards
+//! (the coach wrote them when the call was scored) and the managers' reviews (synced
+//! down from the team's server), read from `cuecard_store`.
 
 use crate::commands::with_store;
 use crate::error::CommandError;
 use crate::state::AppState;
 use cuecard_core::{Call, CallId, Scorecard, Utterance};
+use cuecard_store::Review;
 use serde::Serialize;
 use tauri::State;
 
@@ -18,6 +20,8 @@ pub struct CallReview {
     pub transcript: Vec<Utterance>,
     /// Oldest first; the last is the current one.
     pub scorecards: Vec<Scorecard>,
+    /// Managers' comments from the dashboard, oldest first.
+    pub reviews: Vec<Review>,
 }
 
 #[tauri::command]
@@ -30,6 +34,7 @@ pub async fn call_review(state: State<'_, AppState>, id: CallId) -> Result<CallR
         Ok(CallReview {
             transcript: store.transcript(id)?,
             scorecards: store.scorecards_for(&id.to_string())?,
+            reviews: store.reviews_for_call(&id.to_string())?,
             call,
         })
     })

@@ -94,9 +94,10 @@ pub async fn move_database_aside(state: State<'_, AppState>) -> Result<AppStatus
         if let Db::Unavailable(_) = &*db {
             let moved = cuecard_store::move_aside(&state.db_path)?;
             tracing::warn!(to = %moved.display(), "user moved the database aside");
-            *db = open_db(&state.db_path);
+            *db = open_db(&state.db_path, state.sync_nudger());
         }
     }
+    crate::sync_commands::reload(&state).await;
     status(&state)
 }
 

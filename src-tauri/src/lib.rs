@@ -15,6 +15,7 @@ mod logging;
 mod phone_commands;
 mod speech_commands;
 mod state;
+mod sync_commands;
 mod twilio_commands;
 
 pub use error::CommandError;
@@ -94,6 +95,11 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             phone_commands::recent_calls,
             twilio_commands::twilio_token_saved,
             twilio_commands::twilio_setup,
+            sync_commands::sync_status,
+            sync_commands::sync_sign_in,
+            sync_commands::sync_sign_up,
+            sync_commands::sync_sign_out,
+            sync_commands::sync_now,
         ])
         .events(tauri_specta::collect_events![
             audio_commands::AudioLevelEvent,
@@ -105,6 +111,7 @@ pub fn bindings() -> tauri_specta::Builder<tauri::Wry> {
             live_commands::LiveCallStartedEvent,
             live_commands::LiveCallEndedEvent,
             phone_commands::PhoneEvent,
+            sync_commands::SyncStatusEvent,
         ])
 }
 
@@ -133,6 +140,7 @@ pub fn run() {
             let state = state::AppState::open(started, guard);
             app.manage(state);
             phone_commands::go_online_at_launch(app.handle().clone());
+            sync_commands::start(app.handle().clone());
             Ok(())
         })
         .build(tauri::generate_context!("../tauri.conf.json"));
@@ -142,6 +150,7 @@ pub fn run() {
             if let tauri::RunEvent::Exit = event {
                 live_commands::end_on_exit(handle);
                 phone_commands::stop_on_exit(handle);
+                sync_commands::stop_on_exit(handle);
             }
         }),
         Err(error) => {

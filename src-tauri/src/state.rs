@@ -1,11 +1,13 @@
 //! The app's state: the database (or why it could not be opened), the audio meter, the
 //! speech work in progress (downloads, the mic test, a loaded model), the call being
-//! coached, the softphone, and start-up timing.
+//! coached, the softphone, the sync client, and start-up timing.
 
 use cuecard_models::download::CancelToken;
-use cuecard_store::{Store, StoreError};
+use cuecard_secrets::Secrets;
+use cuecard_store::{OutboxListener, Store, StoreError};
 use cuecard_stt::SpeechEngine;
 use cuecard_stt::live_mic::LiveMic;
+use cuecard_sync::SyncClient;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,6 +26,10 @@ pub struct AppState {
     pub live: Mutex<crate::live_commands::LiveSlot>,
     /// The softphone and what its screens show.
     pub phone: Mutex<crate::phone_commands::PhoneState>,
+    /// Syncs the store with the team's server in the background.
+    pub sync: Arc<SyncClient>,
+    /// Turns true when the app exits, to stop the sync loop.
+    pub sync_stop: tokio::sync::watch::Sender<bool>,
     pub started: Instant,
     _log_guard: Option<WorkerGuard>,
 }
@@ -49,7 +55,12 @@ impl AppState {
     pub fn open(started: Instant, log_guard: Option<WorkerGuard>) -> AppState {
         let db_path = cuecard_store::default_db_path()
             .unwrap_or_else(|| PathBuf::from(cuecard_store::DB_FILE_NAME));
-        let db = open_db(&db_path);
+        let sync = Arc::new(SyncClient::new(
+            Secrets::new(),
+            &device_name(),
+            &whoami::platform().to_string(),
+        ));
+        let db = open_db(&db_path, nudger(&sync));
         AppState {
             db_path,
             db: Mutex::new(db),
@@ -57,15 +68,41 @@ impl AppState {
             speech: Mutex::new(SpeechState::default()),
             live: Mutex::new(crate::live_commands::LiveSlot::Idle),
             phone: Mutex::new(Default::default()),
+            sync,
+            sync_stop: tokio::sync::watch::channel(false).0,
             started,
             _log_guard: log_guard,
         }
     }
+
+    /// What the store calls after a local change: wakes the sync loop to push it.
+    pub fn sync_nudger(&self) -> OutboxListener {
+        nudger(&self.sync)
+    }
 }
 
-pub fn open_db(path: &std::path::Path) -> Db {
+fn nudger(sync: &Arc<SyncClient>) -> OutboxListener {
+    let sync = Arc::downgrade(sync);
+    Arc::new(move || {
+        if let Some(sync) = sync.upgrade() {
+            sync.nudge();
+        }
+    })
+}
+
+/// How the sync server lists this device ("Dana's ThinkPad").
+fn device_name() -> String {
+    whoami::devicename()
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "Cuecard desktop".to_owned())
+}
+
+/// Opens the database; `on_outbox` hears of every local change.
+pub fn open_db(path: &std::path::Path, on_outbox: OutboxListener) -> Db {
     match Store::open_with_report(path) {
-        Ok((store, report)) => {
+        Ok((mut store, report)) => {
+            store.on_outbox_write(on_outbox);
             tracing::info!(path = %path.display(), from = report.from_version, applied = ?report.applied, "database open");
             Db::Open(store)
         }

@@ -5,51 +5,7 @@
 use anyhow::{Context, Result, ensure};
 use cuecard_e2e::*;
 use fantoccini::{Client, Locator};
-use std::process::Command;
 use std::time::Duration;
-
-/// Files the scripted sales dialogue under a contact, as a rep would from the CLI.
-fn seed(data: &std::path::Path) -> Result<()> {
-    let cli = cli_binary()?;
-    let db = data.join(cuecard_store::DB_FILE_NAME);
-    let csv = data.join("contacts.csv");
-    std::fs::write(
-        &csv,
-        "Name,Phone,Email\nDana Lee,+91 98123 45678,dana@example.com\n",
-    )?;
-    let segments = cuecard_stt::testing::sales_dialogue_transcript();
-    let transcript = data.join("call.json");
-    std::fs::write(
-        &transcript,
-        serde_json::json!({ "segments": segments }).to_string(),
-    )?;
-    for args in [
-        vec![
-            "contacts".into(),
-            "import".into(),
-            csv.display().to_string(),
-        ],
-        vec![
-            "analyze".into(),
-            transcript.display().to_string(),
-            "--contact".into(),
-            "dana@example.com".into(),
-        ],
-    ] {
-        let out = Command::new(&cli)
-            .arg("--db")
-            .arg(&db)
-            .args(&args)
-            .output()?;
-        ensure!(
-            out.status.success(),
-            "cuecard {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
-}
 
 async fn count(client: &Client, css: &str) -> Result<usize> {
     Ok(client.find_all(Locator::Css(css)).await?.len())
@@ -61,7 +17,7 @@ async fn a_scored_call_is_reviewed_with_its_evidence() -> Result<()> {
         return Ok(());
     };
     let data = tempfile::tempdir()?;
-    seed(data.path())?;
+    seed_scored_call(data.path())?;
     let xvfb = Xvfb::start()?;
     let driver = TauriDriver::start(&xvfb.display, data.path())?;
     let client = connect(&driver, &app).await?;

@@ -11,35 +11,43 @@ use std::time::{Duration, Instant};
 /// The desktop binary under test: `$CUECARD_APP`, else `cuecard-desktop` next to the
 /// test executable's profile directory (built by `cargo build -p cuecard-desktop`).
 pub fn app_binary() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("CUECARD_APP") {
-        return Ok(PathBuf::from(path));
-    }
-    let exe = std::env::current_exe()?;
-    for dir in exe.ancestors().skip(1) {
-        let candidate = dir.join("cuecard-desktop");
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
-    bail!(
-        "cuecard-desktop is not built: run `cargo build -p cuecard-desktop` (scripts/dev.sh test does)"
+    built_binary(
+        "cuecard-desktop",
+        "CUECARD_APP",
+        "run `cargo build -p cuecard-desktop` (scripts/dev.sh test does)",
     )
 }
 
 /// The `cuecard` command line, built beside the test binaries (`cargo nextest run
 /// --workspace` builds it for its own tests); `CUECARD_CLI` overrides.
 pub fn cli_binary() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("CUECARD_CLI") {
+    built_binary("cuecard", "CUECARD_CLI", "run `cargo build -p cuecard-cli`")
+}
+
+/// The `cuecard-server` binary, built beside the test binaries (`cargo nextest run
+/// --workspace` builds it for the server's own tests); `CUECARD_SERVER` overrides.
+pub fn server_binary() -> Result<PathBuf> {
+    built_binary(
+        "cuecard-server",
+        "CUECARD_SERVER",
+        "run `cargo build -p cuecard-server`",
+    )
+}
+
+/// `$env`, else the binary `name` in a directory above the running test executable
+/// (the Cargo profile directory).
+fn built_binary(name: &str, env: &str, how_to_build: &str) -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os(env) {
         return Ok(PathBuf::from(path));
     }
     let exe = std::env::current_exe()?;
     for dir in exe.ancestors().skip(1) {
-        let candidate = dir.join("cuecard");
+        let candidate = dir.join(name);
         if candidate.is_file() {
             return Ok(candidate);
         }
     }
-    bail!("the cuecard CLI is not built: run `cargo build -p cuecard-cli`")
+    bail!("{name} is not built: {how_to_build}")
 }
 
 /// Whether the tools the end-to-end tests drive are installed; lists the missing ones.
@@ -449,5 +457,50 @@ pub fn seed_dana_and_tiny_model(data: &Path) -> Result<()> {
         &cuecard_stt::testing::test_model("tiny.en"),
         Some("tiny.en"),
     )?;
+    Ok(())
+}
+
+/// The data directory of a reviewed call: Dana Lee (+91 98123 45678,
+/// dana@example.com) imported through the CLI, and the scripted sales dialogue filed
+/// and scored under her by `cuecard analyze --contact`, as a rep would from the CLI.
+pub fn seed_scored_call(data: &Path) -> Result<()> {
+    let cli = cli_binary()?;
+    let db = data.join(cuecard_store::DB_FILE_NAME);
+    let csv = data.join("contacts.csv");
+    std::fs::write(
+        &csv,
+        "Name,Phone,Email\nDana Lee,+91 98123 45678,dana@example.com\n",
+    )?;
+    let segments = cuecard_stt::testing::sales_dialogue_transcript();
+    let transcript = data.join("call.json");
+    std::fs::write(
+        &transcript,
+        serde_json::json!({ "segments": segments }).to_string(),
+    )?;
+    for args in [
+        vec![
+            "contacts".into(),
+            "import".into(),
+            csv.display().to_string(),
+        ],
+        vec![
+            "analyze".into(),
+            transcript.display().to_string(),
+            "--contact".into(),
+            "dana@example.com".into(),
+        ],
+    ] {
+        let out = Command::new(&cli)
+            .arg("--db")
+            .arg(&db)
+            .args(&args)
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "cuecard {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     Ok(())
 }

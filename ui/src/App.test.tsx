@@ -1,12 +1,14 @@
 // App start-up: the unavailable-database screen, moving the file aside, then the contacts
-// list; the phone's incoming-call banner and notices over any screen.
+// list; the phone's incoming-call banner and notices over any screen; the sync indicator.
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { App } from "./App";
 import { commands, events } from "./bindings";
-import type { PhoneEvent } from "./bindings";
+import type { PhoneEvent, SyncStatus } from "./bindings";
+import { SIGNED_OUT } from "./lib/sync";
 
 let phoneEvent: (payload: PhoneEvent) => void = () => {};
+let syncEvent: (status: SyncStatus) => void = () => {};
 
 vi.mock("./bindings", () => ({
   commands: {
@@ -18,9 +20,12 @@ vi.mock("./bindings", () => ({
     phoneBoard: vi.fn(),
     phoneAnswer: vi.fn(),
     recentCalls: vi.fn(),
+    syncStatus: vi.fn(),
+    syncNow: vi.fn(),
   },
   events: {
     phoneEvent: { listen: vi.fn() },
+    syncStatusEvent: { listen: vi.fn() },
   },
 }));
 
@@ -28,6 +33,11 @@ beforeEach(() => {
   vi.mocked(commands.phoneBoard).mockResolvedValue({ account: null, registration: { state: "offline" }, calls: [] });
   vi.mocked(events.phoneEvent.listen).mockImplementation(async (cb) => {
     phoneEvent = (payload) => cb({ event: "phone-event", id: 1, payload });
+    return () => {};
+  });
+  vi.mocked(commands.syncStatus).mockResolvedValue(SIGNED_OUT);
+  vi.mocked(events.syncStatusEvent.listen).mockImplementation(async (cb) => {
+    syncEvent = (status) => cb({ event: "sync-status-event", id: 1, payload: { status } });
     return () => {};
   });
 });
@@ -119,5 +129,40 @@ describe("App phone", () => {
     );
     expect(await screen.findByText("Call with Dana ended (0:12)")).toBeTruthy();
     expect(await screen.findByTestId("dialer")).toBeTruthy();
+  });
+});
+
+describe("App sync", () => {
+  it("shows where sync stands in the sidebar and opens Settings → Sync from it", async () => {
+    vi.mocked(commands.appStatus).mockResolvedValue({
+      db_path: "/tmp/cuecard.db",
+      version: "0.1.0",
+      db: { state: "ready", contact_count: 0 },
+    });
+    vi.mocked(commands.listContacts).mockResolvedValue({ contacts: [], total: 0, total_capped: false });
+    vi.mocked(commands.tagCounts).mockResolvedValue([]);
+    vi.mocked(commands.uiReady).mockResolvedValue(1);
+    render(<App />);
+    await screen.findByTestId("contacts-empty");
+    const text = () => screen.getByTestId("sync-indicator-text").textContent;
+    expect(text()).toBe("Sync off");
+    const account = {
+      ...SIGNED_OUT,
+      server_url: "https://sync.acme.test",
+      email: "dana@acme.test",
+      name: "Dana",
+      org_name: "Acme",
+      last_synced_at: "2026-11-21T09:00:00Z",
+    };
+    act(() => syncEvent({ ...account, state: "offline", pending: 2, error: "the sync server cannot be reached", retry_in_secs: 8 }));
+    expect(text()).toBe("Offline · 2 changes waiting");
+    act(() => syncEvent({ ...account, state: "idle" }));
+    expect(text()).toBe("Up to date");
+
+    fireEvent.click(screen.getByTestId("sync-indicator"));
+    const card = await screen.findByTestId("sync-account");
+    expect(card.textContent).toContain("Dana (dana@acme.test)");
+    expect(card.textContent).toContain("Acme");
+    expect(screen.getByTestId("nav-sync").getAttribute("aria-current")).toBe("page");
   });
 });

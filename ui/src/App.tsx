@@ -24,6 +24,8 @@ import type { DialPreset } from "./screens/Dialer";
 import { CallLog } from "./screens/CallLog";
 import { CallReview } from "./screens/CallReview";
 import { PhoneSettings } from "./screens/PhoneSettings";
+import { SyncSettings } from "./screens/SyncSettings";
+import { SyncContext, useSyncStatus } from "./lib/sync";
 import { IncomingCall } from "./components/IncomingCall";
 import { noticeText, ringingIn, usePhoneBoard } from "./lib/phone";
 
@@ -45,7 +47,8 @@ type View =
   | { name: "phone"; preset: DialPreset | null }
   | { name: "calllog" }
   | { name: "call"; id: string }
-  | { name: "phonesettings" };
+  | { name: "phonesettings" }
+  | { name: "sync" };
 
 export function App() {
   const [startup, setStartup] = useState<Startup>({ phase: "loading" });
@@ -55,6 +58,7 @@ export function App() {
   const [toast, setToast] = useState<ToastData | null>(null);
   const toastId = useRef(0);
   const phone = usePhoneBoard();
+  const sync = useSyncStatus();
   const [callLogVersion, setCallLogVersion] = useState(0);
 
   const checkStatus = useCallback(async () => {
@@ -122,7 +126,8 @@ export function App() {
     view.name === "dnc" ||
     view.name === "phone" ||
     view.name === "calllog" ||
-    view.name === "phonesettings"
+    view.name === "phonesettings" ||
+    view.name === "sync"
       ? view.name
       : view.name === "call"
         ? "calllog"
@@ -132,6 +137,7 @@ export function App() {
     if (target === "phone") setView({ name: "phone", preset: null });
     else if (target === "calllog") setView({ name: "calllog" });
     else if (target === "phonesettings") setView({ name: "phonesettings" });
+    else if (target === "sync") setView({ name: "sync" });
     else if (target === "import") setView({ name: "import" });
     else if (target === "live") setView({ name: "live" });
     else if (target === "audio") setView({ name: "audio" });
@@ -259,17 +265,22 @@ export function App() {
       );
       break;
     case "call":
-      screen = <CallReview id={view.id} onBack={() => setView({ name: "calllog" })} />;
+      screen = (
+        <CallReview id={view.id} onBack={() => setView({ name: "calllog" })} />
+      );
       break;
     case "phonesettings":
       screen = <PhoneSettings onSaved={(message) => showToast(message)} />;
+      break;
+    case "sync":
+      screen = <SyncSettings status={sync} onMessage={showToast} />;
       break;
   }
   const incoming = ringingIn(phone.board);
 
   return (
     <div className="app">
-      <Sidebar active={nav} version={status.version} onNavigate={navigate} />
+      <Sidebar active={nav} version={status.version} sync={sync} onNavigate={navigate} />
       <main className="main">
         {incoming && (
           <IncomingCall
@@ -278,7 +289,7 @@ export function App() {
             onAnswered={() => setView({ name: "phone", preset: null })}
           />
         )}
-        {screen}
+        <SyncContext.Provider value={sync}>{screen}</SyncContext.Provider>
       </main>
       <Toast key={toast?.id} toast={toast} onDismiss={dismissToast} />
     </div>

@@ -147,6 +147,13 @@ export const commands = {
 	twilioTokenSaved: () => __TAURI_INVOKE<boolean>("twilio_token_saved"),
 	/**  Sets up the SIP Domain for the saved SIP login (run it again to repair). */
 	twilioSetup: (request: TwilioSetupRequest) => __TAURI_INVOKE<TwilioSetupResult>("twilio_setup", { request }),
+	syncStatus: () => __TAURI_INVOKE<SyncStatus>("sync_status"),
+	syncSignIn: (request: SyncSignIn) => __TAURI_INVOKE<SyncStatus>("sync_sign_in", { request }),
+	syncSignUp: (request: SyncSignUp) => __TAURI_INVOKE<SyncStatus>("sync_sign_up", { request }),
+	/**  Signs out; local data and unsynced changes stay. */
+	syncSignOut: () => __TAURI_INVOKE<SyncStatus>("sync_sign_out"),
+	/**  Starts a round now (also after an error or while waiting to retry). */
+	syncNow: () => __TAURI_INVOKE<SyncStatus>("sync_now"),
 };
 
 /** Events */
@@ -160,6 +167,7 @@ export const events = {
 	modelImportEvent: makeEvent<ModelImportEvent, ModelImportEvent>("model-import-event"),
 	phoneEvent: makeEvent<PhoneEvent, PhoneEvent>("phone-event"),
 	speechTestEvent: makeEvent<SpeechTestEvent, SpeechTestEvent>("speech-test-event"),
+	syncStatusEvent: makeEvent<SyncStatusEvent, SyncStatusEvent>("sync-status-event"),
 };
 
 /* Types */
@@ -278,6 +286,8 @@ export type CallReview = {
 	transcript: Utterance[],
 	/**  Oldest first; the last is the current one. */
 	scorecards: Scorecard[],
+	/**  Managers' comments from the dashboard, oldest first. */
+	reviews: Review[],
 };
 
 /**  Where a call is. */
@@ -1052,6 +1062,15 @@ expires: number } | { state: "failed"; message: string;
 /**  The Domain refused the user name or password. */
 unauthorized: boolean };
 
+/**  A manager's review of one of this rep's calls. */
+export type Review = {
+	id: string,
+	call_id: string,
+	author_name: string,
+	body: string,
+	created_at: string,
+};
+
 /**  A row number and a message about it. */
 export type RowIssue = {
 	/**  The row's line in the file: the header is row 1, the first data row is row 2. */
@@ -1253,6 +1272,61 @@ export type Suggestion = {
 	for_ms: number,
 	/**  From the final to the answer, ms. */
 	latency_ms: number,
+};
+
+/**  Settings → Sync → Sign in. */
+export type SyncSignIn = {
+	/**  `https://sync.example.com` (a bare host gets `https://`). */
+	server_url: string,
+	email: string,
+	password: string,
+};
+
+/**  Settings → Sync → Join with an invitation. */
+export type SyncSignUp = {
+	server_url: string,
+	/**  The invitation code a manager or admin sent. */
+	invitation: string,
+	/**  The rep's name as the team sees it. */
+	name: string,
+	password: string,
+};
+
+/**  Where sync stands. */
+export type SyncState = "signed_out" | 
+/**  Up to date, waiting for changes. */
+"idle" | "syncing" | 
+/**  The server cannot be reached; retrying with backoff. */
+"offline" | 
+/**  A problem that needs the rep (signed out by the server, app too old, …). */
+"error";
+
+export type SyncStatus = {
+	state: SyncState,
+	server_url: string | null,
+	email: string | null,
+	name: string | null,
+	org_name: string | null,
+	/**  RFC 3339, when the last full round (push and pull) finished. */
+	last_synced_at: string | null,
+	/**  Local changes not yet acknowledged by the server. */
+	pending: number,
+	/**  Changes the server refused for good (with reasons in the log). */
+	rejected: number,
+	/**  Pulled rows waiting for a row they refer to. */
+	waiting: number,
+	/**  Call recordings on this device not yet uploaded (as of the last upload pass). */
+	recordings_waiting: number,
+	/**  The team keeps recordings on reps' devices, so none are uploaded. */
+	recordings_kept_on_device: boolean,
+	error: string | null,
+	/**  Seconds until the next try, while offline or after an error. */
+	retry_in_secs: number | null,
+};
+
+/**  The sync status, after every change, to every window. */
+export type SyncStatusEvent = {
+	status: SyncStatus,
 };
 
 /**  A tag (lower-cased) and how many live contacts carry it. */

@@ -116,6 +116,7 @@ import { browserName } from "./format.js";
  * @property {string} url
  * @property {number | null} duration_ms
  * @property {string | null} content_type
+ * @property {number | null} size Bytes stored on the server (null until available).
  */
 
 /**
@@ -431,4 +432,72 @@ export function getCall(callId, signal) {
  */
 export function addReview(callId, body) {
   return request(`/v1/dashboard/calls/${encodeURIComponent(callId)}/reviews`, { method: "POST", body: { body } });
+}
+
+// ---- Running the organisation ----
+
+/** @typedef {{user_id: string, name: string, email: string, role: Role, manages: boolean}} TeamMember */
+/** @typedef {{id: string, name: string, members: TeamMember[]}} Team */
+
+/**
+ * @typedef {object} PendingInvitation
+ * @property {string} id
+ * @property {string} email
+ * @property {Role} role
+ * @property {string | null} team_id
+ * @property {string | null} created_by The inviter's name.
+ * @property {string} expires_at
+ */
+
+/** @typedef {{token: string, email: string, role: Role, expires_at: string}} NewInvitation */
+/** @typedef {"upload" | "keep_on_device"} RecordingPolicy */
+
+/**
+ * Teams with their members (admins: all of them; managers: their own).
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<Team[]>}
+ */
+export function listTeams(signal) {
+  return request("/v1/teams", { signal });
+}
+
+/**
+ * Invitations neither used nor expired that the caller may see.
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<PendingInvitation[]>}
+ */
+export function listInvitations(signal) {
+  return request("/v1/invitations", { signal });
+}
+
+/**
+ * @param {{email: string, role: Role, team_id: string | null}} invitation
+ * @returns {Promise<NewInvitation>}
+ */
+export function invite(invitation) {
+  return request("/v1/invitations", { method: "POST", body: invitation });
+}
+
+/**
+ * @param {string} id
+ * @returns {Promise<void>}
+ */
+export function revokeInvitation(id) {
+  return request(`/v1/invitations/${encodeURIComponent(id)}`, { method: "DELETE" });
+}
+
+/**
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<{recording_policy: RecordingPolicy}>}
+ */
+export function getOrgSettings(signal) {
+  return request("/v1/org/settings", { signal });
+}
+
+/**
+ * @param {RecordingPolicy} policy
+ * @returns {Promise<{recording_policy: RecordingPolicy}>}
+ */
+export function setRecordingPolicy(policy) {
+  return request("/v1/org/settings", { method: "PUT", body: { recording_policy: policy } });
 }

@@ -1,4 +1,5 @@
 // The app's entry: hash router, top bar (org, user, nav, sign out) and the rep notice.
+// Pages: team overview, a rep, calls, a call, people (invitations, teams, recording policy).
 // @ts-check
 
 import { getSession, logout, setAuthLostHandler } from "./api.js";
@@ -6,6 +7,7 @@ import { h, pageTitle, replace } from "./dom.js";
 import * as callView from "./views/call.js";
 import * as callsView from "./views/calls.js";
 import * as loginView from "./views/login.js";
+import * as peopleView from "./views/people.js";
 import * as repView from "./views/rep.js";
 import * as teamView from "./views/team.js";
 
@@ -18,6 +20,7 @@ const ROUTES = [
   { pattern: /^\/reps\/([^/]+)$/, view: repView.render, nav: "team" },
   { pattern: /^\/calls$/, view: callsView.render, nav: "calls" },
   { pattern: /^\/calls\/([^/]+)$/, view: callView.render, nav: "calls" },
+  { pattern: /^\/people$/, view: peopleView.render, nav: "people" },
 ];
 
 const topbar = /** @type {HTMLElement} */ (document.getElementById("topbar"));
@@ -69,7 +72,7 @@ function renderTopbar(active) {
   replace(
     topbar,
     h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }, "◆"), "Cuecard", h("span", { class: "org" }, user.org.name)),
-    isRep ? null : h("nav", { class: "nav", "aria-label": "Main" }, link("team", "Team"), link("calls", "Calls")),
+    isRep ? null : h("nav", { class: "nav", "aria-label": "Main" }, link("team", "Team"), link("calls", "Calls"), link("people", "People")),
     h(
       "div",
       { class: "user" },

@@ -19,10 +19,14 @@ pub struct Config {
     #[arg(long, env = "CUECARD_LISTEN", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
 
-    /// Directory for uploaded call recordings (content-addressed files). Reserved: the
-    /// recordings endpoints are not served yet (issue 7).
+    /// Directory for uploaded call recordings: content-addressed files under `sha256/`,
+    /// uploads in progress under `partial/`. Back it up together with the database.
     #[arg(long, env = "CUECARD_BLOB_DIR", default_value = "cuecard-blobs")]
     pub blob_dir: PathBuf,
+
+    /// The largest call recording accepted, in bytes.
+    #[arg(long, env = "CUECARD_MAX_RECORDING_BYTES", default_value_t = 512 * 1024 * 1024)]
+    pub max_recording_bytes: u64,
 
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "CUECARD_ACCESS_TTL_SECS", default_value_t = 900)]
@@ -56,6 +60,7 @@ impl Config {
             database_url: database_url.to_owned(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             blob_dir,
+            max_recording_bytes: 512 * 1024 * 1024,
             access_ttl_secs: 900,
             refresh_ttl_days: 60,
             auth_per_minute: 10_000,

@@ -13,6 +13,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub expected_seq: Option<i64>,
+    /// With `offset_mismatch`: where a recording upload stands.
+    pub offset: Option<u64>,
     pub retry_after_secs: Option<u64>,
 }
 
@@ -25,6 +27,7 @@ impl ApiError {
             code,
             message: message.into(),
             expected_seq: None,
+            offset: None,
             retry_after_secs: None,
         }
     }
@@ -91,6 +94,7 @@ impl IntoResponse for ApiError {
             error: self.code.to_owned(),
             message: self.message,
             expected_seq: self.expected_seq,
+            offset: self.offset,
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs

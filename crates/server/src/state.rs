@@ -1,9 +1,12 @@
-//! What every handler shares: the database, the token keys, the limiter and the settings.
+//! What every handler shares: the database, the token keys, the limiter, the blob store
+//! and the settings.
 
 use crate::auth::ratelimit::AuthLimiter;
 use crate::auth::tokens::{TokenKeys, random_token};
+use crate::blobs::BlobStore;
 use crate::config::Config;
 use crate::db::{Db, DbError};
+use crate::recordings::uploads::InFlight;
 use cuecard_core::{Hlc, HlcClock};
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +23,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Woken after every committed push, so long-polling pulls answer at once.
     pub changes: Arc<tokio::sync::Notify>,
+    /// Uploaded recordings on disk (`config.blob_dir`).
+    pub blobs: BlobStore,
+    /// Recording uploads with a chunk being written now.
+    pub uploads: InFlight,
     /// The clock stamping the server's own writes.
     clock: Arc<Mutex<HlcClock>>,
 }
@@ -33,6 +40,8 @@ impl AppState {
             keys: TokenKeys::new(secret.as_bytes(), config.access_ttl_secs),
             limiter: AuthLimiter::new(config.auth_per_minute),
             db,
+            blobs: BlobStore::new(&config.blob_dir),
+            uploads: InFlight::default(),
             config: Arc::new(config),
             changes: Arc::new(tokio::sync::Notify::new()),
             clock: Arc::new(Mutex::new(HlcClock::new(SERVER_NODE, None))),

@@ -1,7 +1,9 @@
 //! The managers' dashboard in headless Chromium (driven through chromedriver) against a
 //! real server: a manager signs in, sees the team's scorecards, opens a call with its
-//! transcript and scorecard, and adds a review that syncs to the rep. Screenshots go to
-//! `$CUECARD_ARTIFACTS` (default `<repo>/test-artifacts`).
+//! transcript, scorecard and uploaded recording (which the browser's audio element loads
+//! through the range-serving stream), and adds a review that syncs to the rep; then
+//! invites a rep on the People page and revokes the invitation.
+//! Screenshots go to `$CUECARD_ARTIFACTS` (default `<repo>/test-artifacts`).
 
 mod support;
 
@@ -11,7 +13,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{Backend, Harness, Outbox, call_mutations, find, push_ok};
+use support::{Backend, Harness, Outbox, call_mutations, find, push_ok, upload_recording};
 
 /// Waits for elements, and for the dashboard to settle after a click.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -34,6 +36,9 @@ async fn a_manager_reviews_the_teams_scorecards_and_a_calls_transcript() {
     let (m, _) = call_mutations(&mut omar, "Jon Park", 4, Some((55, 3.0)));
     push_ok(&h, &t.rep_b, &m).await;
     let (_, _, dana_cursor) = h.pull_all(&t.rep_a, 0).await;
+    // The newest call's recording: 1.5 s of a 440 Hz tone, uploaded by Dana's app.
+    let wav = sine_wav(1.5);
+    upload_recording(&h, &t.rep_a, &seeded[2].call, &wav, "audio/wav", 16 * 1024).await;
 
     let driver = ChromeDriver::start();
     let browser = driver.session().await;
@@ -87,6 +92,21 @@ async fn a_manager_reviews_the_teams_scorecards_and_a_calls_transcript() {
         assert!(total.contains("88"), "the scorecard's total: {total}");
         let card = text(&browser, "[data-testid=call-scorecard]").await?;
         assert!(card.contains("Discovery"), "{card}");
+        // The audio element loads the recording's metadata through the stream
+        // (`?access_token=`, range requests) and can seek in it.
+        wait_for(&browser, "[data-testid=audio-player]").await?;
+        let (ready, duration) = audio_state(&browser).await?;
+        assert!(ready >= 1.0, "the recording's metadata loaded");
+        assert!(
+            (duration - 1.5).abs() < 0.05,
+            "the player knows the recording is 1.5 s long: {duration}"
+        );
+        browser
+            .execute(
+                "document.querySelector('[data-testid=audio-player]').currentTime = 1.0;",
+                vec![],
+            )
+            .await?;
         save(&browser, "dashboard-call.png").await?;
 
         // A review from the call page.
@@ -101,6 +121,29 @@ async fn a_manager_reviews_the_teams_scorecards_and_a_calls_transcript() {
         let reviews = text(&browser, "[data-testid=reviews]").await?;
         assert!(reviews.contains("Strong close."), "{reviews}");
         save(&browser, "dashboard-review.png").await?;
+
+        // People: invite a rep into the team; the code is shown once, the invitation
+        // waits in the list until it is revoked.
+        click(&browser, "[data-testid=nav-people]").await?;
+        fill(&browser, "invite-email", "new.rep@acme.test").await?;
+        click(&browser, "[data-testid=invite-submit]").await?;
+        let code = text(&browser, "[data-testid=invite-code]").await?;
+        assert!(code.trim().len() >= 20, "an invitation code: {code:?}");
+        let pending = text(&browser, "[data-testid=pending]").await?;
+        assert!(pending.contains("new.rep@acme.test"), "{pending}");
+        assert!(
+            pending.contains("Enterprise"),
+            "the team is named: {pending}"
+        );
+        save(&browser, "dashboard-people.png").await?;
+        click(&browser, "[data-testid=invite-revoke]").await?;
+        browser
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::XPath(
+                "//*[@data-testid='pending' and contains(., 'No invitation is waiting')]",
+            ))
+            .await?;
         Ok::<(), fantoccini::error::CmdError>(())
     };
     let outcome = run.await;
@@ -122,6 +165,51 @@ async fn a_manager_reviews_the_teams_scorecards_and_a_calls_transcript() {
     );
     assert_eq!(review["data"]["call_id"], json!(seeded[2].call));
     assert!(find(&changes, "reviews", review["row_id"].as_str().unwrap_or("")).is_some());
+}
+
+/// A mono 16 kHz WAV of a 440 Hz tone lasting `secs`.
+fn sine_wav(secs: f32) -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut writer = hound::WavWriter::new(&mut out, spec).expect("wav writer");
+    let samples = (secs * 16_000.0) as u32;
+    for i in 0..samples {
+        let t = i as f32 / 16_000.0;
+        let sample = (t * 440.0 * std::f32::consts::TAU).sin() * 0.3 * f32::from(i16::MAX);
+        writer.write_sample(sample as i16).expect("sample");
+    }
+    writer.finalize().expect("wav finished");
+    out.into_inner()
+}
+
+/// Waits until the call page's audio element has loaded the recording's metadata (or
+/// failed); returns its `readyState` and `duration`.
+async fn audio_state(browser: &Client) -> Result<(f64, f64), fantoccini::error::CmdError> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let state = browser
+            .execute(
+                "const a = document.querySelector('[data-testid=audio-player]');
+                 return [a.readyState, a.duration, a.error ? a.error.code : 0];",
+                vec![],
+            )
+            .await?;
+        let number = |i: usize| state[i].as_f64().unwrap_or(0.0);
+        let (ready, duration, error) = (number(0), number(1), number(2));
+        assert!(
+            error == 0.0,
+            "the audio element failed to load: MediaError {error}"
+        );
+        if ready >= 1.0 || Instant::now() > deadline {
+            return Ok((ready, duration));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// chromedriver on a free loopback port, stopped on drop.

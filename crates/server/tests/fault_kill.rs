@@ -12,7 +12,8 @@
 //! a number the server had already acknowledged (that would be a lost acknowledged write,
 //! silently repaired by the resend).
 
-use cuecard_core::Hlc;
+mod support;
+
 use cuecard_sync_protocol::{AckStatus, Mutation, Op, PullResponse, PushResponse, Session};
 use cuecard_testserver::postgres::TempCluster;
 use rand::Rng;
@@ -24,6 +25,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use support::Outbox;
 use uuid::Uuid;
 
 const DEVICES: usize = 3;
@@ -203,8 +205,8 @@ type Expected = HashMap<(String, String), HashMap<&'static str, Value>>;
 /// One device's outbox and what the server told it.
 struct Device {
     session: Session,
-    node: u32,
-    wall_ms: u64,
+    /// Numbers and stamps the device's mutations.
+    stamps: Outbox,
     /// Every mutation ever made, by sequence number − 1.
     outbox: Vec<Mutation>,
     /// The server has acknowledged everything up to here.
@@ -223,20 +225,7 @@ struct Device {
 
 impl Device {
     fn make(&mut self, entity: &str, row_id: &str, op: Op, changed: Value) {
-        self.wall_ms += 1;
-        let mutation = Mutation {
-            seq: self.outbox.len() as i64 + 1,
-            mutation_id: Uuid::now_v7(),
-            entity: entity.into(),
-            row_id: row_id.into(),
-            op,
-            changed,
-            hlc: Hlc {
-                wall_ms: self.wall_ms,
-                counter: 0,
-                node: self.node,
-            },
-        };
+        let mutation = self.stamps.make(entity, row_id, op, changed);
         self.outbox.push(mutation);
     }
 
@@ -256,7 +245,7 @@ impl Device {
             let kind = rng.random_range(0..10);
             if kind < 4 || self.contacts.is_empty() {
                 let id = Uuid::now_v7().to_string();
-                let name = format!("contact {}-{seq}", self.node);
+                let name = format!("contact {}-{seq}", self.stamps.node);
                 self.make("contacts", &id, Op::Insert, json!({"name": name}));
                 self.expect("contacts", &id, "name", json!(name));
                 self.contacts.push(id);
@@ -281,7 +270,7 @@ impl Device {
             } else {
                 let id = Uuid::now_v7().to_string();
                 let call = self.calls[rng.random_range(0..self.calls.len())].clone();
-                let text = format!("line {}-{seq}", self.node);
+                let text = format!("line {}-{seq}", self.stamps.node);
                 self.make(
                     "utterances",
                     &id,
@@ -340,7 +329,7 @@ impl Device {
             if status == StatusCode::OK {
                 let answer: PushResponse = serde_json::from_slice(&bytes).expect("a push answer");
                 let last = batch.last().map_or(self.acked, |m| m.seq);
-                assert_eq!(answer.acked_through, last, "device {}", self.node);
+                assert_eq!(answer.acked_through, last, "device {}", self.stamps.node);
                 assert_eq!(answer.acks.len(), batch.len());
                 for (ack, sent) in answer.acks.iter().zip(batch) {
                     assert_eq!(
@@ -465,8 +454,7 @@ async fn scenario(url: &str, dir: &Path) {
         .map(|(i, session)| {
             let device = Device {
                 session,
-                node: 0x100 + i as u32,
-                wall_ms: 1_800_000_000_000,
+                stamps: Outbox::new(0x100 + i as u32),
                 outbox: Vec::new(),
                 acked: 0,
                 contacts: Vec::new(),
@@ -515,7 +503,7 @@ async fn scenario(url: &str, dir: &Path) {
             d.lost.is_empty(),
             "device {:x}: the server asked again for numbers it had acknowledged \
              (held acknowledged, asked from): {:?}\n{}",
-            d.node,
+            d.stamps.node,
             d.lost,
             server.logs()
         );

@@ -94,6 +94,9 @@ pub struct NewContact {
     /// The timeline event's kind and line.
     timeline: (&'static str, String),
     event_id: String,
+    /// Keep `created_at` as prepared (a contact arriving by sync) instead of stamping it
+    /// with the inserting transaction's time.
+    keep_stamp: bool,
 }
 
 impl NewContact {
@@ -134,6 +137,7 @@ impl NewContact {
             changed,
             timeline,
             event_id: TimelineEventId::new().to_string(),
+            keep_stamp: false,
         })
     }
 
@@ -141,6 +145,13 @@ impl NewContact {
     pub(crate) fn with_id(mut self, id: ContactId) -> Self {
         self.contact.id = id;
         self.row.id = id.to_string();
+        self
+    }
+
+    /// Keeps the time the contact was created on its first device (a contact arriving by
+    /// sync) rather than the time it is inserted here.
+    pub(crate) fn keeping_created_at(mut self) -> Self {
+        self.keep_stamp = true;
         self
     }
 
@@ -198,7 +209,7 @@ impl Writer<'_> {
             return Ok(());
         }
         for new in batch.iter_mut() {
-            if new.contact.created_at != self.now {
+            if !new.keep_stamp && new.contact.created_at != self.now {
                 new.stamp(self.now)?;
             }
         }

@@ -15,6 +15,7 @@ mod migrations;
 mod notes;
 mod outbox;
 mod paths;
+mod recordings;
 mod remote;
 mod search;
 mod sql;
@@ -31,6 +32,7 @@ pub use paths::{
     APP_IDENTIFIER, DB_FILE_NAME, coach_settings_path, data_dir, default_db_path, models_dir,
     phone_settings_path, playbook_path, recordings_dir, rubric_path, speech_settings_path,
 };
+pub use recordings::PendingRecording;
 pub use remote::{RemoteReport, RemoteRow, Review, SyncAccount, SyncMarks};
 pub use search::{SearchHit, SearchHitKind, fts_query};
 
@@ -45,7 +47,12 @@ pub struct Store {
     conn: Connection,
     clock: HlcClock,
     path: Option<PathBuf>,
+    /// Called after a transaction that recorded outbox entries commits.
+    outbox_listener: Option<OutboxListener>,
 }
+
+/// What [`Store::on_outbox_write`] calls: the app's sync client's nudge, say.
+pub type OutboxListener = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 /// What [`Store::open`] did to get the database ready.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -140,7 +147,14 @@ impl Store {
             conn,
             clock: HlcClock::new(node, last),
             path,
+            outbox_listener: None,
         })
+    }
+
+    /// Calls `listener` after every committed transaction that recorded local changes in
+    /// the outbox (not after replaying the server's rows), so sync can push them at once.
+    pub fn on_outbox_write(&mut self, listener: OutboxListener) {
+        self.outbox_listener = Some(listener);
     }
 
     /// Where the database file is (`None` in memory).
@@ -161,10 +175,11 @@ impl Store {
     /// Runs `work` in one transaction. Everything it changes, including the outbox
     /// entries its repository calls record, commits together or not at all.
     pub fn write<T>(&mut self, work: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
-        let (committed, bulk) = {
+        let (committed, bulk, recorded) = {
             let mut writer = self.writer()?;
             let value = work(&mut writer);
             let bulk = writer.search_rows >= RECONNECT_AFTER_SEARCH_ROWS;
+            let recorded = writer.recorded;
             let committed = value.and_then(|value| {
                 let Writer { tx, clock, .. } = writer;
                 tx.execute(
@@ -175,10 +190,16 @@ impl Store {
                 tx.commit()?;
                 Ok(value)
             });
-            (committed, bulk)
+            (committed, bulk, recorded)
         };
         if bulk {
             self.reconnect()?;
+        }
+        if recorded
+            && committed.is_ok()
+            && let Some(listener) = &self.outbox_listener
+        {
+            listener();
         }
         committed
     }
@@ -209,6 +230,7 @@ impl Store {
             now: cuecard_core::now(),
             search_rows: 0,
             replaying: false,
+            recorded: false,
         })
     }
 
@@ -261,6 +283,8 @@ pub struct Writer<'s> {
     /// Applying rows pulled from the sync server: the repositories write as usual but
     /// record nothing in the outbox (the server has these changes already).
     replaying: bool,
+    /// This transaction recorded outbox entries.
+    recorded: bool,
 }
 
 impl Writer<'_> {

@@ -61,6 +61,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0007_sync.sql"),
         backfill: None,
     },
+    Migration {
+        version: 8,
+        name: "recording_uploads",
+        sql: include_str!("../migrations/0008_recording_uploads.sql"),
+        backfill: None,
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -70,6 +70,7 @@ impl Writer<'_> {
                 hlc.to_string(),
                 sql::ts(&self.now),
             ))?;
+        self.recorded = true;
         Ok(())
     }
 }

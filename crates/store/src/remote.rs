@@ -305,8 +305,16 @@ impl Writer<'_> {
             None if deleted => {}
             None => {
                 let fields = contact_fields(row)?;
-                let new = crate::NewContact::prepare(fields, &crate::Provenance::Manual, self.now)?
-                    .with_id(id);
+                // Created when it was created on its first device, not when it got here.
+                let created = row
+                    .data
+                    .get("created_at")
+                    .and_then(Value::as_str)
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map_or(self.now, |t| t.with_timezone(&chrono::Utc));
+                let new = crate::NewContact::prepare(fields, &crate::Provenance::Manual, created)?
+                    .with_id(id)
+                    .keeping_created_at();
                 self.insert_contact(new)?;
             }
             Some(contact) => {
@@ -551,6 +559,12 @@ mod tests {
             "nothing to send back"
         );
         assert_eq!(store.search("Priya", 5).expect("search").len(), 1);
+        let priya = store.contact(contact).expect("read").expect("applied");
+        assert_eq!(
+            priya.created_at.to_rfc3339(),
+            "2026-11-20T15:00:00+00:00",
+            "keeps the time it was created on its first device"
+        );
 
         store
             .write(|w| w.evict("calls", &call.to_string()))
@@ -577,5 +591,41 @@ mod tests {
             .expect("applied");
         assert_eq!((report.applied, report.skipped, report.parked), (1, 1, 0));
         assert!(store.dnc_entry("+14155550123").expect("read").is_some());
+    }
+
+    #[test]
+    fn the_outbox_listener_hears_local_changes_only() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let mut store = Store::open_in_memory().expect("store");
+        let heard = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&heard);
+        store.on_outbox_write(Arc::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }));
+        let pulled = row(
+            "dnc",
+            "+14155550123",
+            json!({"reason": "asked", "source": "manual"}),
+        );
+        store.write(|w| w.apply_remote(&[pulled])).expect("applied");
+        assert_eq!(heard.load(Ordering::SeqCst), 0, "pulled rows are not news");
+        store
+            .write(|w| w.add_dnc("+14155550124", None, cuecard_core::DncSource::Manual))
+            .expect("added");
+        assert_eq!(heard.load(Ordering::SeqCst), 1);
+        let failed = store.write(|w| {
+            w.add_dnc("+14155550125", None, cuecard_core::DncSource::Manual)?;
+            Err::<(), _>(StoreError::NotFound {
+                entity: "contact",
+                id: "gone".into(),
+            })
+        });
+        assert!(failed.is_err());
+        assert_eq!(
+            heard.load(Ordering::SeqCst),
+            1,
+            "a rolled-back write is not news"
+        );
     }
 }

@@ -9,6 +9,10 @@
 //! with the current state of each changed row it may see (newest write wins, so a row
 //! changed ten times arrives once), evictions of rows it may no longer see, and the cursor
 //! to ask from next time. Cursors are only meaningful within one server epoch.
+//!
+//! Recordings: the call row syncs first; the recording follows as a chunked, resumable
+//! upload ([`UploadRequest`], then chunks at [`UploadState::offset`]) when the
+//! organisation's [`RecordingPolicy`] lets it leave the device.
 
 use crate::entity::Entity;
 use cuecard_core::Hlc;
@@ -238,4 +242,78 @@ pub struct ErrorBody {
     /// With `sequence_gap`: the device sequence number the server expects next.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_seq: Option<i64>,
+    /// With `offset_mismatch` (a recording chunk that does not start where the upload
+    /// stands): the byte offset the server holds, where the next chunk must start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+}
+
+/// Whether an organisation's call recordings leave reps' devices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingPolicy {
+    /// Apps upload each call's recording to the server (managers can listen to it).
+    Upload,
+    /// Recordings stay on the rep's device; the server refuses uploads.
+    KeepOnDevice,
+}
+
+impl RecordingPolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordingPolicy::Upload => "upload",
+            RecordingPolicy::KeepOnDevice => "keep_on_device",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RecordingPolicy> {
+        match s {
+            "upload" => Some(RecordingPolicy::Upload),
+            "keep_on_device" => Some(RecordingPolicy::KeepOnDevice),
+            _ => None,
+        }
+    }
+}
+
+/// The media type of a call recording's `format` as the app records it (`ogg/opus`,
+/// `wav`, `flac`): what the app declares when it uploads and what the dashboard expects.
+/// `None` for a format the app does not write.
+pub fn recording_media_type(format: &str) -> Option<&'static str> {
+    match format.split('/').next().unwrap_or("").trim() {
+        "ogg" | "opus" => Some("audio/ogg"),
+        "wav" => Some("audio/wav"),
+        "flac" => Some("audio/flac"),
+        _ => None,
+    }
+}
+
+/// An organisation's settings that apps read (`GET /v1/org/settings`) and admins change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSettings {
+    pub recording_policy: RecordingPolicy,
+}
+
+/// Starts (or resumes) uploading a call's recording: `POST /v1/recordings/uploads`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRequest {
+    pub call_id: Uuid,
+    /// Hex SHA-256 of the whole file (64 characters); the server checks it at the end.
+    pub sha256: String,
+    /// The file's length in bytes.
+    pub size: u64,
+    /// The file's media type, e.g. `audio/ogg`, `audio/wav`, `audio/flac`.
+    pub content_type: String,
+}
+
+/// Where an upload stands: send the bytes from `offset` on, in chunks, until `complete`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadState {
+    /// The upload session to send chunks to; null once the recording is stored.
+    pub upload_id: Option<Uuid>,
+    pub call_id: Uuid,
+    /// Bytes the server holds safely (fsynced): the next chunk starts here.
+    pub offset: u64,
+    pub size: u64,
+    /// The whole file arrived, matched its hash and is stored for the call.
+    pub complete: bool,
 }

@@ -1,10 +1,11 @@
 //! The sync server's HTTP calls (`crates/server/API.md`): sessions, push, pull and
-//! bootstrap. Every failure becomes a [`SyncError`] carrying the server's message.
+//! bootstrap, the organisation's settings, and recording uploads. Every failure becomes a
+//! [`SyncError`] carrying the server's message.
 
 use crate::error::SyncError;
 use cuecard_sync_protocol::{
-    DeviceInfo, ErrorBody, LoginRequest, PullResponse, PushRequest, PushResponse, RefreshRequest,
-    SCHEMA_VERSION, Session,
+    DeviceInfo, ErrorBody, LoginRequest, OrgSettings, PullResponse, PushRequest, PushResponse,
+    RefreshRequest, SCHEMA_VERSION, Session, SignupRequest, UploadRequest, UploadState,
 };
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -13,6 +14,8 @@ use std::time::Duration;
 
 /// How long a request may take beyond a long poll's own wait.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one recording chunk may take to send (a slow uplink: 4 MiB at 0.5 Mbit/s).
+const CHUNK_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A client for one sync server.
 #[derive(Clone, Debug)]
@@ -23,9 +26,15 @@ pub struct Api {
 
 impl Api {
     /// A client for the server at `base_url` (`https://sync.example.com`, or `http://` on
-    /// a private network).
+    /// a private network); a bare host (`sync.example.com`) means `https://`.
     pub fn new(base_url: &str) -> Result<Api, SyncError> {
-        let base = base_url.trim().trim_end_matches('/').to_owned();
+        let typed = base_url.trim();
+        let trimmed = typed.trim_end_matches('/');
+        let base = if !trimmed.is_empty() && !typed.contains("://") {
+            format!("https://{trimmed}")
+        } else {
+            trimmed.to_owned()
+        };
         let bad = |detail: &str| SyncError::BadUrl {
             url: base_url.to_owned(),
             detail: detail.to_owned(),
@@ -58,6 +67,24 @@ impl Api {
             device: Some(device),
         };
         self.send(Method::POST, "/v1/auth/login", None, Some(&body), None)
+            .await
+    }
+
+    /// Accepts an invitation: creates the user and signs this device in.
+    pub async fn signup(
+        &self,
+        invitation: &str,
+        name: &str,
+        password: &str,
+        device: DeviceInfo,
+    ) -> Result<Session, SyncError> {
+        let body = SignupRequest {
+            invitation: invitation.to_owned(),
+            name: name.to_owned(),
+            password: password.to_owned(),
+            device: Some(device),
+        };
+        self.send(Method::POST, "/v1/auth/signup", None, Some(&body), None)
             .await
     }
 
@@ -117,6 +144,58 @@ impl Api {
             .await
     }
 
+    /// The organisation's settings (whether recordings leave the device).
+    pub async fn org_settings(&self, access_token: &str) -> Result<OrgSettings, SyncError> {
+        self.send::<(), _>(
+            Method::GET,
+            "/v1/org/settings",
+            Some(access_token),
+            None,
+            None,
+        )
+        .await
+    }
+
+    /// Starts uploading a call's recording, or finds where an earlier upload stopped.
+    pub async fn start_upload(
+        &self,
+        access_token: &str,
+        request: &UploadRequest,
+    ) -> Result<UploadState, SyncError> {
+        self.send(
+            Method::POST,
+            "/v1/recordings/uploads",
+            Some(access_token),
+            Some(request),
+            None,
+        )
+        .await
+    }
+
+    /// Sends the bytes of `upload_id` from `start` on (`total` is the whole file's size).
+    pub async fn put_chunk(
+        &self,
+        access_token: &str,
+        upload_id: uuid::Uuid,
+        start: u64,
+        chunk: Vec<u8>,
+        total: u64,
+    ) -> Result<UploadState, SyncError> {
+        let end = start + chunk.len() as u64 - 1;
+        let request = self
+            .http
+            .put(format!("{}/v1/recordings/uploads/{upload_id}", self.base))
+            .timeout(CHUNK_TIMEOUT)
+            .bearer_auth(access_token)
+            .header(
+                reqwest::header::CONTENT_RANGE,
+                format!("bytes {start}-{end}/{total}"),
+            )
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(chunk);
+        self.execute(request).await
+    }
+
     async fn send<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
@@ -136,6 +215,15 @@ impl Api {
         if let Some(body) = body {
             request = request.json(body);
         }
+        self.execute(request).await
+    }
+
+    /// Sends `request`; a success is decoded as JSON, a refusal becomes a [`SyncError`]
+    /// with the server's code and message.
+    async fn execute<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, SyncError> {
         let offline = |e: reqwest::Error| SyncError::Offline {
             url: self.base.clone(),
             detail: e.to_string(),
@@ -162,9 +250,37 @@ impl Api {
             _ => SyncError::Server {
                 status: status.as_u16(),
                 code: error.as_ref().map(|e| e.error.clone()).unwrap_or_default(),
-                expected_seq: error.and_then(|e| e.expected_seq),
+                expected_seq: error.as_ref().and_then(|e| e.expected_seq),
+                offset: error.and_then(|e| e.offset),
                 message,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Api;
+    use crate::error::SyncError;
+
+    #[test]
+    fn a_bad_server_address_is_refused_naming_it() {
+        for bad in [
+            "",
+            "ftp://sync.example.com",
+            "http://",
+            "https://exa mple.com",
+        ] {
+            match Api::new(bad) {
+                Err(e @ SyncError::BadUrl { .. }) => {
+                    assert!(e.to_string().contains(&format!("{bad:?}")), "{e}")
+                }
+                other => panic!("{bad:?} was taken: {other:?}"),
+            }
+        }
+        let api = Api::new(" https://sync.example.com/ ").expect("a good address");
+        assert_eq!(api.base_url(), "https://sync.example.com");
+        let bare = Api::new("sync.example.com:8787").expect("a bare host");
+        assert_eq!(bare.base_url(), "https://sync.example.com:8787");
     }
 }

@@ -24,6 +24,8 @@ const LONG_POLL: Duration = Duration::from_secs(25);
 /// Backoff bounds while the server cannot be reached.
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// How long one round may spend uploading recordings before it pulls again.
+const UPLOAD_BUDGET: Duration = Duration::from_secs(20);
 
 /// Access to the app's store from the sync task; the store is locked only for the
 /// synchronous steps of a round, never across a network wait.
@@ -133,16 +135,52 @@ impl SyncClient {
         password: &str,
     ) -> Result<SyncStatus, SyncError> {
         let api = Api::new(server_url)?;
-        let mut marks = store.with(|s| s.sync_marks())?;
-        // A sign-in is a new device to the server, which is sent the whole outbox from
-        // the start: what an earlier sign-in delivered is acknowledged as unchanged, and
-        // whatever a server restored from a backup has lost is delivered again.
-        let device = DeviceInfo {
+        let session = api.login(email.trim(), password, self.device()).await?;
+        self.adopt(store, api, session).await
+    }
+
+    /// Accepts an invitation: creates the account on the server and signs this device in
+    /// as it. Refused, before the server is asked, when this store already syncs as
+    /// another account.
+    pub async fn sign_up(
+        &self,
+        store: &impl LocalStore,
+        server_url: &str,
+        invitation: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<SyncStatus, SyncError> {
+        let api = Api::new(server_url)?;
+        if store.with(|s| s.sync_marks())?.user_id.is_some() {
+            return Err(SyncError::AlreadyOwned);
+        }
+        let session = api
+            .signup(invitation.trim(), name.trim(), password, self.device())
+            .await?;
+        self.adopt(store, api, session).await
+    }
+
+    /// This device as sign-in and sign-up describe it. A sign-in is a new device to the
+    /// server, which is sent the whole outbox from the start: what an earlier sign-in
+    /// delivered is acknowledged as unchanged, and whatever a server restored from a
+    /// backup has lost is delivered again.
+    fn device(&self) -> DeviceInfo {
+        DeviceInfo {
             name: self.device_name.clone(),
             platform: self.platform.clone(),
             first_seq: Some(1),
-        };
-        let session = api.login(email.trim(), password, device).await?;
+        }
+    }
+
+    /// Makes `session` this device's: checks the account owns this store's data, keeps
+    /// the refresh token in the keychain and the account in the store, and starts syncing.
+    async fn adopt(
+        &self,
+        store: &impl LocalStore,
+        api: Api,
+        session: Session,
+    ) -> Result<SyncStatus, SyncError> {
+        let mut marks = store.with(|s| s.sync_marks())?;
         let user_id = session.user.id.to_string();
         if marks
             .user_id
@@ -228,11 +266,28 @@ impl SyncClient {
                 }
             }
             let _ = self.refresh_status(store, |s| s.state = SyncState::Syncing);
-            let outcome = self.sync_once(store).await;
-            let wait = match outcome {
+            let outcome = match self.sync_once(store).await {
                 Ok(round) => {
-                    backoff = BACKOFF_MIN;
                     self.synced(store, &round);
+                    self.upload_recordings(store, UPLOAD_BUDGET).await
+                }
+                Err(e) => Err(e),
+            };
+            let wait = match outcome {
+                // More recordings to send: go round again (pushing and pulling first)
+                // instead of waiting on a long poll.
+                Ok(pass)
+                    if pass.remaining > 0
+                        && !pass.kept_on_device
+                        && pass.uploaded + pass.failed > 0 =>
+                {
+                    backoff = BACKOFF_MIN;
+                    self.uploaded(&pass);
+                    None
+                }
+                Ok(pass) => {
+                    backoff = BACKOFF_MIN;
+                    self.uploaded(&pass);
                     let mut round = SyncRound::default();
                     tokio::select! {
                         pulled = self.pull_all(store, Some(LONG_POLL), &mut round) => match pulled {
@@ -260,6 +315,21 @@ impl SyncClient {
         }
     }
 
+    /// Records an upload pass in the status.
+    fn uploaded(&self, pass: &crate::uploads::UploadPass) {
+        if pass.uploaded + pass.failed > 0 {
+            tracing::debug!(?pass, "recordings uploaded");
+        }
+        self.status.send_if_modified(|s| {
+            let waiting = u32::try_from(pass.remaining).unwrap_or(u32::MAX);
+            let changed = s.recordings_waiting != waiting
+                || s.recordings_kept_on_device != pass.kept_on_device;
+            s.recordings_waiting = waiting;
+            s.recordings_kept_on_device = pass.kept_on_device;
+            changed
+        });
+    }
+
     /// Records a finished round in the status.
     fn synced(&self, store: &impl LocalStore, round: &SyncRound) {
         tracing::debug!(?round, "synced");
@@ -269,7 +339,7 @@ impl SyncClient {
             s.retry_in_secs = None;
             s.rejected += u32::try_from(round.rejected).unwrap_or(u32::MAX);
             s.last_synced_at =
-                Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         });
     }
 
@@ -385,7 +455,12 @@ impl SyncClient {
                 );
                 marks.cursor = 0;
                 marks.epoch = Some(page.server_epoch);
-                store.with(|s| s.write(|w| w.set_sync_marks(&marks)))?;
+                store.with(|s| {
+                    s.write(|w| {
+                        w.set_sync_marks(&marks)?;
+                        w.forget_uploaded_recordings()
+                    })
+                })?;
                 round.epoch_reset = true;
                 bootstrap = true;
                 continue;
@@ -427,7 +502,7 @@ impl SyncClient {
 
     /// Runs `call` with a valid access token, refreshing it first when needed and once
     /// more if the server refuses it.
-    async fn authed<T, F, Fut>(&self, call: F) -> Result<T, SyncError>
+    pub(crate) async fn authed<T, F, Fut>(&self, call: F) -> Result<T, SyncError>
     where
         F: Fn(Api, String) -> Fut,
         Fut: Future<Output = Result<T, SyncError>>,
@@ -496,7 +571,12 @@ impl SyncClient {
             Some(known) if known != epoch => {
                 marks.cursor = 0;
                 marks.epoch = Some(epoch.to_owned());
-                store.with(|s| s.write(|w| w.set_sync_marks(&marks)))?;
+                store.with(|s| {
+                    s.write(|w| {
+                        w.set_sync_marks(&marks)?;
+                        w.forget_uploaded_recordings()
+                    })
+                })?;
                 round.epoch_reset = true;
             }
             _ => {}

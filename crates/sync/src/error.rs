@@ -22,6 +22,16 @@ pub enum SyncError {
     )]
     WrongAccount { email: String },
 
+    /// An invitation was offered to a store that already syncs as an account.
+    #[error(
+        "this Cuecard's data already syncs as another account; sign in as that account, or accept the invitation in a separate data folder (CUECARD_DATA_DIR)"
+    )]
+    AlreadyOwned,
+
+    /// The app's database is not open, so there is nothing to sync.
+    #[error("the local database is not open: {0}")]
+    LocalStoreUnavailable(String),
+
     #[error("the sync server needs a newer Cuecard: {0}")]
     UpgradeRequired(String),
 
@@ -39,6 +49,15 @@ pub enum SyncError {
         code: String,
         message: String,
         expected_seq: Option<i64>,
+        /// With `offset_mismatch`: where the server's copy of an upload stands.
+        offset: Option<u64>,
+    },
+
+    /// A recording file could not be read for its upload.
+    #[error("the recording {path} could not be read: {detail}")]
+    Recording {
+        path: std::path::PathBuf,
+        detail: String,
     },
 
     #[error("the sync server's answer could not be read: {0}")]

@@ -9,12 +9,15 @@
 //! - [`api`]: the HTTP calls of `crates/server/API.md`.
 //! - [`client`]: sign-in, sign-out, one sync round, the background loop.
 //! - [`status`]: what the app shows (last synced, pending changes, errors).
+//! - [`uploads`]: call recordings, uploaded after their calls in resumable chunks.
 
 pub mod api;
 pub mod client;
 pub mod error;
 pub mod status;
+pub mod uploads;
 
 pub use client::{LocalStore, SyncClient, SyncRound};
 pub use error::SyncError;
 pub use status::{SyncState, SyncStatus};
+pub use uploads::UploadPass;

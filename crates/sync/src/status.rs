@@ -32,6 +32,10 @@ pub struct SyncStatus {
     pub rejected: u32,
     /// Pulled rows waiting for a row they refer to.
     pub waiting: u32,
+    /// Call recordings on this device not yet uploaded (as of the last upload pass).
+    pub recordings_waiting: u32,
+    /// The team keeps recordings on reps' devices, so none are uploaded.
+    pub recordings_kept_on_device: bool,
     pub error: Option<String>,
     /// Seconds until the next try, while offline or after an error.
     pub retry_in_secs: Option<u64>,
@@ -49,6 +53,8 @@ impl Default for SyncStatus {
             pending: 0,
             rejected: 0,
             waiting: 0,
+            recordings_waiting: 0,
+            recordings_kept_on_device: false,
             error: None,
             retry_in_secs: None,
         }

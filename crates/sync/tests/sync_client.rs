@@ -59,6 +59,23 @@ fn start_isolated(dir: &Path, addr: SocketAddr) -> Isolated {
 }
 
 impl Isolated {
+    /// Stops the server and closes its database (SQLite folds its write-ahead log into
+    /// the file), so a copy of the file is a consistent backup, as `.backup` makes one.
+    fn stop_cleanly(self) {
+        std::thread::spawn(move || {
+            let Isolated { running, runtime } = self;
+            running.task.abort();
+            runtime.block_on(async {
+                running.state.db.read.close().await;
+                running.state.db.write.close().await;
+            });
+            drop(runtime);
+            drop(running);
+        })
+        .join()
+        .expect("server stopped");
+    }
+
     /// Drops the runtime (on a thread of its own: a runtime cannot be dropped inside
     /// another), which closes every socket of the server before this returns.
     fn kill(self) {
@@ -320,8 +337,9 @@ async fn offline_work_catches_up_and_a_restored_server_gets_back_what_it_lost() 
     laptop.sync_once(&laptop_store).await.expect("sync");
 
     // Back up the server now (as the README says: a consistent copy of the database).
-    server.kill();
-    // A crash-consistent copy: the database with its write-ahead log.
+    // Copying the files of a killed server races SQLite folding its log into the file on
+    // the connections' way out: the copy could miss the newest transactions.
+    server.stop_cleanly();
     for suffix in ["", "-wal", "-shm"] {
         let from = dir.path().join(format!("server.db{suffix}"));
         if from.exists() {
@@ -334,8 +352,9 @@ async fn offline_work_catches_up_and_a_restored_server_gets_back_what_it_lost() 
     let (second, _) = record_a_call(&laptop_store, "Wei Chen");
     laptop.sync_once(&laptop_store).await.expect("sync");
 
-    // The server goes away: work carries on offline and is counted as pending.
-    server.kill();
+    // The server goes away: work carries on offline and is counted as pending. (Its
+    // database is closed properly, as the restore below replaces the files under it.)
+    server.stop_cleanly();
     let (third, _) = record_a_call(&laptop_store, "Ana Lima");
     let err = laptop.sync_once(&laptop_store).await.expect_err("offline");
     assert!(matches!(err, SyncError::Offline { .. }), "{err}");
@@ -390,4 +409,76 @@ async fn offline_work_catches_up_and_a_restored_server_gets_back_what_it_lost() 
         Some(3)
     );
     server.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_accepts_an_invitation_from_the_app() {
+    let _keyring = KeyringDaemon::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let server = start_server(dir.path(), "127.0.0.1:0".parse().expect("addr")).await;
+    let url = format!("http://{}", server.addr);
+    let (_, invitation) = accounts::create_org(&server.state, "Initech", "lee@initech.test")
+        .await
+        .expect("org");
+
+    let (app, app_store) = device("app.cuecard.test.invited");
+    let (contact, _) = record_a_call(&app_store, "Peter Gibbons");
+    let err = app
+        .sign_up(&app_store, &url, "not-an-invitation", "Lee", PASSWORD)
+        .await
+        .expect_err("a made-up invitation");
+    assert!(err.to_string().contains("invitation"), "{err}");
+    let status = app
+        .sign_up(
+            &app_store,
+            &url,
+            &format!("  {invitation} "),
+            "Lee Rep",
+            PASSWORD,
+        )
+        .await
+        .expect("signed up");
+    assert_eq!(status.state, SyncState::Idle);
+    assert_eq!(status.email.as_deref(), Some("lee@initech.test"));
+    assert_eq!(status.name.as_deref(), Some("Lee Rep"));
+    assert!(
+        Secrets::with_service("app.cuecard.test.invited")
+            .get(SecretName::SyncRefreshToken)
+            .expect("keychain")
+            .is_some(),
+        "the refresh token is in the keychain"
+    );
+    let round = app.sync_once(&app_store).await.expect("sync");
+    assert!(round.pushed >= 4, "{round:?}");
+    assert_eq!(
+        store(&app_store, |s| s.outbox_pending_count()).ok(),
+        Some(0)
+    );
+
+    // The same account on a second device sees the work from before the sign-up.
+    let (other, other_store) = device("app.cuecard.test.invited-2");
+    other
+        .sign_in(&other_store, &url, "lee@initech.test", PASSWORD)
+        .await
+        .expect("sign in");
+    other.sync_once(&other_store).await.expect("sync");
+    let copy = store(&other_store, |s| s.contact(contact).ok().flatten()).expect("synced");
+    assert_eq!(copy.fields.name, "Peter Gibbons");
+
+    // An invitation offered to data that already syncs as someone is refused before the
+    // server spends it.
+    let (_, second) = accounts::create_org(&server.state, "Hooli", "gavin@hooli.test")
+        .await
+        .expect("org");
+    let err = app
+        .sign_up(&app_store, &url, &second, "Gavin", PASSWORD)
+        .await
+        .expect_err("already owned");
+    assert!(matches!(err, SyncError::AlreadyOwned), "{err}");
+    let (fresh, fresh_store) = device("app.cuecard.test.invited-3");
+    fresh
+        .sign_up(&fresh_store, &url, &second, "Gavin", PASSWORD)
+        .await
+        .expect("the invitation is still good");
+    kill(server).await;
 }

@@ -1,4 +1,7 @@
-// Left navigation: the app name and the places a user can go.
+// Left navigation: the app name, the places a user can go, and the sync indicator.
+import type { SyncStatus } from "../bindings";
+import { SyncIndicator } from "./SyncIndicator";
+
 export type NavTarget =
   | "contacts"
   | "phone"
@@ -9,11 +12,13 @@ export type NavTarget =
   | "audio"
   | "speech"
   | "playbook"
-  | "phonesettings";
+  | "phonesettings"
+  | "sync";
 
 type Props = {
   active: NavTarget | null;
   version: string | null;
+  sync: SyncStatus;
   onNavigate: (target: NavTarget) => void;
 };
 
@@ -36,7 +41,7 @@ function NavItem({ target, label, active, onNavigate }: {
   );
 }
 
-export function Sidebar({ active, version, onNavigate }: Props) {
+export function Sidebar({ active, version, sync, onNavigate }: Props) {
   return (
     <nav className="sidebar" aria-label="Main">
       <div className="sidebar-brand">Cuecard</div>
@@ -51,6 +56,8 @@ export function Sidebar({ active, version, onNavigate }: Props) {
       <NavItem target="audio" label="Audio" active={active} onNavigate={onNavigate} />
       <NavItem target="speech" label="Speech" active={active} onNavigate={onNavigate} />
       <NavItem target="playbook" label="Playbook" active={active} onNavigate={onNavigate} />
+      <NavItem target="sync" label="Sync" active={active} onNavigate={onNavigate} />
+      <SyncIndicator status={sync} onOpen={() => onNavigate("sync")} />
       {version && <div className="sidebar-footer">v{version}</div>}
     </nav>
   );

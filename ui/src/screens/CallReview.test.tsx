@@ -5,6 +5,7 @@ import { fireEvent, render, screen, within } from "@testing-library/react";
 import { CallReview, callClock } from "./CallReview";
 import { commands } from "../bindings";
 import type { CallReview as Review } from "../bindings";
+import { SIGNED_OUT, SyncContext } from "../lib/sync";
 
 vi.mock("../bindings", () => ({
   commands: { callReview: vi.fn() },
@@ -75,6 +76,7 @@ function review(scored: boolean): Review {
           },
         ]
       : [],
+    reviews: [],
   };
 }
 
@@ -114,6 +116,36 @@ describe("CallReview", () => {
     vi.mocked(commands.callReview).mockRejectedValue({ kind: "not_found", message: "call x does not exist" });
     render(<CallReview id="x" onBack={() => {}} />);
     expect((await screen.findByRole("alert")).textContent).toContain("call x does not exist");
+  });
+
+  it("shows managers' comments and reads the call again after a sync", async () => {
+    vi.mocked(commands.callReview).mockClear();
+    vi.mocked(commands.callReview).mockResolvedValue(review(true));
+    const synced = (at: string) => (
+      <SyncContext.Provider value={{ ...SIGNED_OUT, state: "idle", last_synced_at: at }}>
+        <CallReview id="call1" onBack={() => {}} />
+      </SyncContext.Provider>
+    );
+    const { rerender } = render(synced("2026-11-21T09:00:00Z"));
+    await screen.findByTestId("review-score");
+    expect(screen.queryByTestId("review-comments")).toBeNull();
+    vi.mocked(commands.callReview).mockResolvedValue({
+      ...review(true),
+      reviews: [
+        {
+          id: "r1",
+          call_id: "call1",
+          author_name: "Morgan Manager",
+          body: "Ask about budget earlier.\nGood recovery on price.",
+          created_at: "2026-11-21T09:01:00Z",
+        },
+      ],
+    });
+    rerender(synced("2026-11-21T09:02:00Z"));
+    const comment = await screen.findByTestId("review-comment");
+    expect(comment.textContent).toContain("Morgan Manager");
+    expect(comment.textContent).toContain("Good recovery on price.");
+    expect(vi.mocked(commands.callReview)).toHaveBeenCalledTimes(2);
   });
 
   it("formats call time", () => {

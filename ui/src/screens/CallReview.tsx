@@ -1,11 +1,13 @@
 // A call's review: the summary, the score with its breakdown, every check with its
-// explanation, and the transcript; choosing a check marks the utterances behind it.
-import { useEffect, useMemo, useRef, useState } from "react";
+// explanation, managers' comments (synced from the dashboard), and the transcript;
+// choosing a check marks the utterances behind it.
+import { useContext, useEffect, useMemo, useRef, useState } from "react";
 import { commands } from "../bindings";
 import type { CallReview as Review, CheckResult, Utterance } from "../bindings";
 import { errorMessage } from "../lib/api";
 import { LoadingScreen } from "../components/LoadingScreen";
 import { absoluteTime, formatDuration } from "../lib/format";
+import { SyncContext } from "../lib/sync";
 
 type Props = { id: string; onBack: () => void };
 
@@ -31,6 +33,8 @@ function speaker(u: Utterance): string {
 }
 
 export function CallReview({ id, onBack }: Props) {
+  // Whenever sync brings changes the call is read again: a manager's comment may have come.
+  const syncedAt = useContext(SyncContext).last_synced_at;
   const [review, setReview] = useState<Review | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -45,7 +49,7 @@ export function CallReview({ id, onBack }: Props) {
     return () => {
       live = false;
     };
-  }, [id]);
+  }, [id, syncedAt]);
 
   const card = review?.scorecards[review.scorecards.length - 1] ?? null;
   const check: CheckResult | null = card?.checks.find((c) => c.check_id === selected) ?? null;
@@ -90,6 +94,20 @@ export function CallReview({ id, onBack }: Props) {
               {notes.map((line, i) => (
                 <p key={i}>{line}</p>
               ))}
+            </div>
+          )}
+          {review.reviews.length > 0 && (
+            <div className="card" data-testid="review-comments">
+              <h2>Manager’s comments</h2>
+              <ul className="reviews">
+                {review.reviews.map((r) => (
+                  <li key={r.id} data-testid="review-comment">
+                    <span className="who">{r.author_name}</span>
+                    <span className="muted small"> · {absoluteTime(r.created_at)}</span>
+                    <p className="body">{r.body}</p>
+                  </li>
+                ))}
+              </ul>
             </div>
           )}
           {card ? (

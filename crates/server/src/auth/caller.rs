@@ -93,3 +93,33 @@ impl FromRequestParts<AppState> for Caller {
         Caller::from_token(state, token).await
     }
 }
+
+/// A caller identified by the bearer token or, for media elements that cannot set
+/// headers (`<audio src=…>`), by an `access_token` query parameter. Only the recording
+/// stream takes it.
+#[derive(Clone, Debug)]
+pub struct MediaCaller(pub Caller);
+
+impl FromRequestParts<AppState> for MediaCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(token) = bearer(parts) {
+            return Caller::from_token(state, token).await.map(MediaCaller);
+        }
+        let query =
+            axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(
+                &parts.uri,
+            )
+            .map_err(|_| ApiError::bad_request("malformed query string"))?;
+        let token = query.get("access_token").map(|t| t.trim()).ok_or_else(|| {
+            ApiError::unauthorized(
+                "sign in first: no `Authorization: Bearer` token or `access_token` parameter",
+            )
+        })?;
+        Caller::from_token(state, token).await.map(MediaCaller)
+    }
+}

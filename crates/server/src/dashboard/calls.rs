@@ -4,7 +4,9 @@
 use crate::auth::Caller;
 use crate::dashboard::{Ref, rfc3339};
 use crate::error::{ApiError, ApiResult};
+use crate::recordings::stored::{self, Stored};
 use crate::sync::scope::{self, Scope};
+use cuecard_sync_protocol::RecordingPolicy;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::AnyPool;
@@ -115,7 +117,10 @@ pub struct Recording {
     pub status: &'static str,
     pub url: String,
     pub duration_ms: Option<i64>,
-    pub content_type: Option<&'static str>,
+    /// The stored file's type when available, else the one its format implies.
+    pub content_type: Option<String>,
+    /// The stored file's length in bytes (null until available).
+    pub size: Option<u64>,
 }
 
 #[derive(Debug, PartialEq, Serialize)]
@@ -211,12 +216,35 @@ pub async fn list(db: &AnyPool, caller: &Caller, filter: &CallFilter) -> ApiResu
     })
 }
 
+/// The rep of call `call_id`, if it is in `caller`'s scope: the call's rep, managers of
+/// the rep's teams and admins see it (the rule of the call page, shared by the recording
+/// stream). Anything else is 404, like a call that does not exist.
+pub async fn visible(db: &AnyPool, caller: &Caller, call_id: Uuid) -> ApiResult<Uuid> {
+    let owner = owner(db, caller.org_id, call_id).await?;
+    let scope = scope::of(db, caller).await?;
+    match owner {
+        Some(owner) if scope.sees(Some(owner)) => Ok(owner),
+        _ => Err(ApiError::not_found("call")),
+    }
+}
+
+/// The rep a synced call of `org` belongs to; `None` when there is no such call.
+pub async fn owner(db: &AnyPool, org: Uuid, call_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT owner_id FROM call_facts WHERE org_id = $1 AND call_id = $2")
+            .bind(org.to_string())
+            .bind(call_id.to_string())
+            .fetch_optional(db)
+            .await?;
+    Ok(owner.and_then(|o| o.parse().ok()))
+}
+
 /// One call `caller` may review, with everything its page shows.
 pub async fn detail(
     db: &AnyPool,
     caller: &Caller,
     call_id: Uuid,
-    recording_policy: &str,
+    recording_policy: RecordingPolicy,
 ) -> ApiResult<CallDetail> {
     caller.require_manager()?;
     let scope = scope::of(db, caller).await?;
@@ -277,10 +305,10 @@ pub async fn detail(
         .map(scorecard);
     let reviews = reviews(db, caller.org_id, review_rows).await?;
 
-    let recording = call
-        .get("recording")
-        .and_then(Value::as_object)
-        .map(|r| recording(&id, r, recording_policy));
+    let uploaded = stored::get(db, caller.org_id, call_id).await?;
+    let described = call.get("recording").and_then(Value::as_object);
+    let recording = (described.is_some() || uploaded.is_some())
+        .then(|| recording(&id, described, uploaded, recording_policy));
     Ok(CallDetail {
         call: CallInfo {
             summary,
@@ -418,27 +446,37 @@ fn scorecard(mut card: Map<String, Value>) -> Value {
     Value::Object(out)
 }
 
-fn recording(call_id: &str, data: &Map<String, Value>, policy: &str) -> Recording {
-    let format = data.get("format").and_then(Value::as_str).unwrap_or("");
+/// The call page's recording: available once stored on the server, else pending upload
+/// or kept on the rep's device, as the organisation's policy says.
+fn recording(
+    call_id: &str,
+    described: Option<&Map<String, Value>>,
+    uploaded: Option<Stored>,
+    policy: RecordingPolicy,
+) -> Recording {
+    let format = described
+        .and_then(|d| d.get("format"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let (status, content_type, size) = match uploaded {
+        Some(stored) => ("available", Some(stored.content_type), Some(stored.size)),
+        None => (
+            match policy {
+                RecordingPolicy::KeepOnDevice => "not_uploaded",
+                RecordingPolicy::Upload => "pending",
+            },
+            cuecard_sync_protocol::recording_media_type(format).map(str::to_owned),
+            None,
+        ),
+    };
     Recording {
-        status: if policy == "keep_on_device" {
-            "not_uploaded"
-        } else {
-            "pending"
-        },
+        status,
         url: format!("/v1/recordings/{call_id}"),
-        duration_ms: data.get("duration_ms").and_then(Value::as_i64),
-        content_type: content_type(format),
-    }
-}
-
-/// The HTTP content type of a recording format (`ogg/opus`, `wav`, `flac`).
-pub fn content_type(format: &str) -> Option<&'static str> {
-    match format.split('/').next().unwrap_or("") {
-        "ogg" => Some("audio/ogg"),
-        "wav" => Some("audio/wav"),
-        "flac" => Some("audio/flac"),
-        _ => None,
+        duration_ms: described
+            .and_then(|d| d.get("duration_ms"))
+            .and_then(Value::as_i64),
+        content_type,
+        size,
     }
 }
 
@@ -509,7 +547,10 @@ mod tests {
     #[test]
     fn like_patterns_match_wildcards_literally() {
         assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
-        assert_eq!(content_type("ogg/opus"), Some("audio/ogg"));
-        assert_eq!(content_type("mp3"), None);
+        assert_eq!(
+            cuecard_sync_protocol::recording_media_type("ogg/opus"),
+            Some("audio/ogg")
+        );
+        assert_eq!(cuecard_sync_protocol::recording_media_type("mp3"), None);
     }
 }

@@ -10,14 +10,15 @@ use crate::teams::{self, Team};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use cuecard_sync_protocol::{Invitation, InvitationRequest, Role};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/invitations", post(invite))
+        .route("/v1/invitations", get(list_invitations).post(invite))
+        .route("/v1/invitations/{invitation_id}", delete(revoke_invitation))
         .route("/v1/teams", get(list_teams).post(create_team))
         .route(
             "/v1/teams/{team_id}/members/{user_id}",
@@ -82,6 +83,85 @@ async fn invite(
             expires_at: expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }),
     ))
+}
+
+/// An invitation not used yet and not expired, as `GET /v1/invitations` lists it. Its id
+/// is the stored hash of its token (the token itself is shown once, when it is made).
+#[derive(Debug, Serialize)]
+struct PendingInvitation {
+    id: String,
+    email: String,
+    role: String,
+    team_id: Option<String>,
+    created_by: Option<String>,
+    expires_at: String,
+}
+
+/// id, email, role, team, creator's name, expiry (ms).
+type InvitationRow = (String, String, String, Option<String>, Option<String>, i64);
+
+/// The SQL condition an invitation must meet for `caller` to see or revoke it: admins
+/// handle the organisation's; managers those into teams they manage.
+const INVITATION_SCOPE: &str = "org_id = $1 AND used_at IS NULL AND expires_at > $2
+     AND ($3 = 'admin' OR team_id IN (SELECT team_id FROM team_members
+                                WHERE user_id = $4 AND manages = 1))";
+
+/// Pending invitations, soonest to expire first.
+async fn list_invitations(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<Vec<PendingInvitation>>> {
+    caller.require_manager()?;
+    let rows: Vec<InvitationRow> = sqlx::query_as(crate::db::built(format!(
+        "SELECT token_hash, email, role, team_id,
+                    (SELECT name FROM users WHERE users.id = invitations.created_by),
+                    expires_at
+             FROM invitations WHERE {INVITATION_SCOPE}
+             ORDER BY expires_at, email"
+    )))
+    .bind(caller.org_id.to_string())
+    .bind(now_ms())
+    .bind(caller.role.name())
+    .bind(caller.user_id.to_string())
+    .fetch_all(&state.db.read)
+    .await?;
+    Ok(axum::Json(
+        rows.into_iter()
+            .map(
+                |(id, email, role, team_id, created_by, expires_at)| PendingInvitation {
+                    id,
+                    email,
+                    role,
+                    team_id,
+                    created_by,
+                    expires_at: crate::dashboard::rfc3339(expires_at),
+                },
+            )
+            .collect(),
+    ))
+}
+
+/// Revokes a pending invitation: its token stops working at once.
+async fn revoke_invitation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_manager()?;
+    let done = sqlx::query(crate::db::built(format!(
+        "DELETE FROM invitations WHERE token_hash = $5 AND {INVITATION_SCOPE}"
+    )))
+    .bind(caller.org_id.to_string())
+    .bind(now_ms())
+    .bind(caller.role.name())
+    .bind(caller.user_id.to_string())
+    .bind(&id)
+    .execute(&state.db.write)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::not_found("invitation"));
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_teams(

@@ -109,11 +109,8 @@ async fn call(
 ) -> ApiResult<axum::Json<CallDetail>> {
     caller.require_manager()?;
     let call_id = parse_id(&call_id, "call")?;
-    let policy: String = sqlx::query_scalar("SELECT recording_policy FROM orgs WHERE id = $1")
-        .bind(caller.org_id.to_string())
-        .fetch_one(&state.db.read)
-        .await?;
-    calls::detail(&state.db.read, &caller, call_id, &policy)
+    let policy = crate::recordings::policy::of(&state.db.read, caller.org_id).await?;
+    calls::detail(&state.db.read, &caller, call_id, policy)
         .await
         .map(axum::Json)
 }

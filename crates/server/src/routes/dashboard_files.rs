@@ -46,6 +46,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../dashboard/views/login.js"),
     ),
     (
+        "views/people.js",
+        JS,
+        include_str!("../../dashboard/views/people.js"),
+    ),
+    (
         "views/rep.js",
         JS,
         include_str!("../../dashboard/views/rep.js"),

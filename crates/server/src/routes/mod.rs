@@ -5,6 +5,8 @@ pub mod auth;
 pub mod dashboard;
 pub mod dashboard_files;
 pub mod health;
+pub mod org;
+pub mod recordings;
 pub mod sync;
 
 use crate::error::ApiError;
@@ -25,8 +27,21 @@ pub fn router(state: AppState) -> Router {
         .merge(sync::routes())
         .merge(dashboard::routes())
         .merge(dashboard_files::routes())
+        .merge(org::routes())
+        .merge(recordings::routes())
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path, not the query: the recording stream takes an access token
+        // there (`?access_token=`), which must not reach the logs.
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |request: &axum::http::Request<axum::body::Body>| {
+                tracing::debug_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    version = ?request.version(),
+                )
+            },
+        ))
         .with_state(state)
 }
 

@@ -160,6 +160,7 @@ pub async fn push(
     tx.commit().await?;
     if !changed.is_empty() {
         state.changes.notify_waiters();
+        state.db.note_growth(changed.len());
     }
     Ok(PushResponse {
         acks,

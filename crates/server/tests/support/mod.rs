@@ -171,22 +171,23 @@ impl Harness {
             .await
     }
 
+    /// Creates a team as `admin`; returns its id.
+    pub async fn new_team(&self, admin: &Session, name: &str) -> Uuid {
+        let (status, body) = self
+            .post("/v1/teams", &admin.access_token, json!({"name": name}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "team: {body}");
+        body["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("team id")
+    }
+
     /// An organisation with an admin, a manager and two reps in one team.
     pub async fn team(&self, org: &str) -> Team {
         let domain = org.to_lowercase();
         let admin = self.org(org, &format!("admin@{domain}.test")).await;
-        let (status, body) = self
-            .post(
-                "/v1/teams",
-                &admin.access_token,
-                json!({"name": "Enterprise"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "team: {body}");
-        let team: Uuid = body["id"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .expect("team id");
+        let team = self.new_team(&admin, "Enterprise").await;
         let manager = self
             .invite(
                 &admin,
@@ -355,4 +356,77 @@ pub async fn push_ok(h: &Harness, who: &Session, mutations: &[Mutation]) {
             .is_some_and(|a| a.iter().all(|a| a["status"] == "applied")),
         "{body}"
     );
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Sends one recording chunk (`bytes` placed at `start` of a `total`-byte file).
+pub async fn put_chunk(
+    h: &Harness,
+    token: &str,
+    upload_id: &str,
+    start: u64,
+    bytes: &[u8],
+    total: u64,
+) -> (StatusCode, Value) {
+    let end = start + bytes.len() as u64 - 1;
+    let response = h
+        .http
+        .put(format!("{}/v1/recordings/uploads/{upload_id}", h.base))
+        .bearer_auth(token)
+        .header("Content-Range", format!("bytes {start}-{end}/{total}"))
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("chunk sent");
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Uploads a call's recording whole, in chunks of `chunk` bytes; returns the last answer.
+pub async fn upload_recording(
+    h: &Harness,
+    who: &Session,
+    call_id: &str,
+    bytes: &[u8],
+    content_type: &str,
+    chunk: usize,
+) -> Value {
+    let (status, state) = h
+        .post(
+            "/v1/recordings/uploads",
+            &who.access_token,
+            json!({"call_id": call_id, "sha256": sha256_hex(bytes), "size": bytes.len(),
+                   "content_type": content_type}),
+        )
+        .await;
+    assert!(status.is_success(), "start upload: {status} {state}");
+    if state["complete"] == json!(true) {
+        return state;
+    }
+    let id = state["upload_id"].as_str().expect("upload id").to_owned();
+    let mut offset = state["offset"].as_u64().expect("offset") as usize;
+    let mut last = state;
+    while offset < bytes.len() {
+        let end = (offset + chunk).min(bytes.len());
+        let (status, body) = put_chunk(
+            h,
+            &who.access_token,
+            &id,
+            offset as u64,
+            &bytes[offset..end],
+            bytes.len() as u64,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "chunk at {offset}: {body}");
+        offset = end;
+        last = body;
+    }
+    assert_eq!(last["complete"], json!(true), "{last}");
+    last
 }
