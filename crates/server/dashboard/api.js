@@ -501,3 +501,65 @@ export function getOrgSettings(signal) {
 export function setRecordingPolicy(policy) {
   return request("/v1/org/settings", { method: "PUT", body: { recording_policy: policy } });
 }
+
+/**
+ * @typedef {object} OrgUser Someone in the organisation, as admins see them.
+ * @property {string} id
+ * @property {string} name
+ * @property {string} email
+ * @property {Role} role
+ * @property {boolean} active
+ * @property {number} created_at When they joined, ms since the epoch.
+ * @property {{id: string, name: string, manages: boolean}[]} teams
+ */
+
+/**
+ * Admin: everyone in the organisation, active first, then by name.
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<OrgUser[]>}
+ */
+export function listUsers(signal) {
+  return request("/v1/users", { signal });
+}
+
+/**
+ * Admin: a new team (409 `team_exists` when the name is taken).
+ * @param {string} name
+ * @returns {Promise<Team>}
+ */
+export function createTeam(name) {
+  return request("/v1/teams", { method: "POST", body: { name } });
+}
+
+/**
+ * Admin: puts `userId` in `teamId`, or changes whether they manage it.
+ * @param {string} teamId
+ * @param {string} userId
+ * @param {boolean} manages
+ * @returns {Promise<void>}
+ */
+export function setMembership(teamId, userId, manages) {
+  return request(`/v1/teams/${encodeURIComponent(teamId)}/members/${encodeURIComponent(userId)}`, {
+    method: "PUT",
+    body: { manages },
+  });
+}
+
+/**
+ * Admin: takes `userId` out of `teamId`; its managers stop seeing their calls.
+ * @param {string} teamId
+ * @param {string} userId
+ * @returns {Promise<void>}
+ */
+export function removeMember(teamId, userId) {
+  return request(`/v1/teams/${encodeURIComponent(teamId)}/members/${encodeURIComponent(userId)}`, { method: "DELETE" });
+}
+
+/**
+ * Admin: signs `userId` out everywhere and stops them signing in; their data stays.
+ * @param {string} userId
+ * @returns {Promise<void>}
+ */
+export function deactivateUser(userId) {
+  return request(`/v1/users/${encodeURIComponent(userId)}/deactivate`, { method: "POST", body: {} });
+}

@@ -6,6 +6,7 @@ use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use cuecard_sync_protocol::{DeviceInfo, OrgInfo, Role, Session, UserInfo};
+use serde::Serialize;
 use sqlx::{Any, Transaction};
 use uuid::Uuid;
 
@@ -87,6 +88,78 @@ pub async fn user_by_id(state: &AppState, org: Uuid, id: Uuid) -> ApiResult<Opti
     .fetch_optional(&state.db.read)
     .await?;
     raw.map(decode_user).transpose()
+}
+
+/// A user as the organisation's admins see them: who, what role, whether active, and
+/// the teams they are in.
+#[derive(Clone, Debug, Serialize)]
+pub struct OrgUser {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+    /// When they joined (ms since the epoch).
+    pub created_at: i64,
+    pub teams: Vec<UserTeam>,
+}
+
+/// One of a user's teams.
+#[derive(Clone, Debug, Serialize)]
+pub struct UserTeam {
+    pub id: Uuid,
+    pub name: String,
+    pub manages: bool,
+}
+
+/// Everyone in `org`, active first, then by name; each with their teams by name.
+pub async fn list_users(state: &AppState, org: Uuid) -> ApiResult<Vec<OrgUser>> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT u.id, u.name, u.email, u.role, u.active, u.created_at, t.id, t.name, m.manages
+         FROM users u
+         LEFT JOIN team_members m ON m.user_id = u.id
+         LEFT JOIN teams t ON t.id = m.team_id
+         WHERE u.org_id = $1
+         ORDER BY u.active DESC, lower(u.name), u.id, lower(t.name)",
+    )
+    .bind(org.to_string())
+    .fetch_all(&state.db.read)
+    .await?;
+    let mut users: Vec<OrgUser> = Vec::new();
+    for (id, name, email, role, active, created_at, team_id, team_name, manages) in rows {
+        let id: Uuid = id.parse().map_err(|_| ApiError::internal())?;
+        if users.last().is_none_or(|u| u.id != id) {
+            users.push(OrgUser {
+                id,
+                name,
+                email,
+                role: Role::parse(&role).ok_or_else(ApiError::internal)?,
+                active: active != 0,
+                created_at,
+                teams: Vec::new(),
+            });
+        }
+        if let (Some(team_id), Some(team_name), Some(user)) = (team_id, team_name, users.last_mut())
+        {
+            user.teams.push(UserTeam {
+                id: team_id.parse().map_err(|_| ApiError::internal())?,
+                name: team_name,
+                manages: manages.unwrap_or(0) != 0,
+            });
+        }
+    }
+    Ok(users)
 }
 
 /// Emails compare case-insensitively and without surrounding space.

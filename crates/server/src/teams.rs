@@ -37,6 +37,18 @@ pub async fn create(state: &AppState, org: Uuid, name: &str) -> ApiResult<Team> 
             "a team needs a name of 1 to 200 characters",
         ));
     }
+    let taken: Option<String> =
+        sqlx::query_scalar("SELECT name FROM teams WHERE org_id = $1 AND lower(name) = lower($2)")
+            .bind(org.to_string())
+            .bind(name)
+            .fetch_optional(&state.db.read)
+            .await?;
+    if let Some(taken) = taken {
+        return Err(ApiError::conflict(
+            "team_exists",
+            format!("there is already a team called \"{taken}\""),
+        ));
+    }
     let id = Uuid::now_v7();
     sqlx::query("INSERT INTO teams (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
         .bind(id.to_string())
@@ -121,14 +133,21 @@ pub async fn set_membership(
     if team_org.as_deref() != Some(org.to_string().as_str()) {
         return Err(ApiError::not_found("team"));
     }
-    let user_role: Option<String> =
-        sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND org_id = $2")
+    let user_row: Option<(String, String)> =
+        sqlx::query_as("SELECT name, role FROM users WHERE id = $1 AND org_id = $2")
             .bind(user.to_string())
             .bind(org.to_string())
             .fetch_optional(&mut *tx)
             .await?;
-    if user_role.is_none() {
+    let Some((user_name, user_role)) = user_row else {
         return Err(ApiError::not_found("user"));
+    };
+    // Only a manager's scope follows the teams they manage (`scope::of_user`): a rep
+    // marked as managing would look in charge and see nothing.
+    if manages == Some(true) && Role::parse(&user_role) == Some(Role::Rep) {
+        return Err(ApiError::invalid(format!(
+            "{user_name} is a rep: only managers and admins can manage a team"
+        )));
     }
     // Everyone whose view can change: the user and the team's members.
     let mut affected: BTreeMap<Uuid, Role> = BTreeMap::new();

@@ -2,7 +2,8 @@
 //! real server: a manager signs in, sees the team's scorecards, opens a call with its
 //! transcript, scorecard and uploaded recording (which the browser's audio element loads
 //! through the range-serving stream), and adds a review that syncs to the rep; then
-//! invites a rep on the People page and revokes the invitation.
+//! invites a rep on the People page and revokes the invitation. An admin creates a team
+//! and moves people between teams on the same page.
 //! Screenshots go to `$CUECARD_ARTIFACTS` (default `<repo>/test-artifacts`).
 
 mod support;
@@ -165,6 +166,161 @@ async fn a_manager_reviews_the_teams_scorecards_and_a_calls_transcript() {
     );
     assert_eq!(review["data"]["call_id"], json!(seeded[2].call));
     assert!(find(&changes, "reviews", review["row_id"].as_str().unwrap_or("")).is_some());
+}
+
+/// An admin on the People page: creates a team, moves Omar into it, makes the manager
+/// manage it too, and deactivates Dana after being asked to confirm; the server agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_creates_a_team_and_moves_people_between_teams() {
+    let h = Harness::start(Backend::Sqlite).await;
+    let t = h.team("Acme").await;
+    let (_, users) = h.get("/v1/users", &t.admin.access_token).await;
+    let id_of = |email: &str| {
+        users
+            .as_array()
+            .and_then(|l| l.iter().find(|u| u["email"] == email))
+            .and_then(|u| u["id"].as_str())
+            .map(str::to_owned)
+            .expect("listed")
+    };
+    let (omar, manager) = (id_of("omar@acme.test"), id_of("manager@acme.test"));
+
+    let driver = ChromeDriver::start();
+    let browser = driver.session().await;
+    let team =
+        |name: &str, rest: &str| format!("//*[@data-testid='team' and @data-team='{name}']{rest}");
+    let run = async {
+        browser.goto(&format!("{}/dashboard/", h.base)).await?;
+        fill(&browser, "login-email", &t.admin.user.email).await?;
+        fill(&browser, "login-password", "a long enough password").await?;
+        click(&browser, "[data-testid=login-submit]").await?;
+        click(&browser, "[data-testid=nav-people]").await?;
+
+        // A new team; the same name again is refused with the reason.
+        fill(&browser, "team-name", "SMB").await?;
+        click(&browser, "[data-testid=team-create]").await?;
+        wait_xpath(&browser, &team("SMB", "")).await?;
+        fill(&browser, "team-name", "smb").await?;
+        click(&browser, "[data-testid=team-create]").await?;
+        let error = text(&browser, "[data-testid=people-error]").await?;
+        assert!(error.contains("already a team called"), "{error}");
+
+        // Omar joins SMB and leaves Enterprise; the manager manages SMB too.
+        let pick = wait_xpath(&browser, &team("SMB", "//*[@data-testid='member-pick']")).await?;
+        pick.select_by_value(&omar).await?;
+        wait_xpath(&browser, &team("SMB", "//*[@data-testid='member-add']"))
+            .await?
+            .click()
+            .await?;
+        wait_xpath(&browser, &team("SMB", "//tr[@data-email='omar@acme.test']")).await?;
+        wait_xpath(
+            &browser,
+            &team(
+                "Enterprise",
+                "//tr[@data-email='omar@acme.test']//*[@data-testid='member-remove']",
+            ),
+        )
+        .await?
+        .click()
+        .await?;
+        wait_xpath(
+            &browser,
+            "//*[@data-team='Enterprise' and not(.//tr[@data-email='omar@acme.test'])]",
+        )
+        .await?;
+        wait_xpath(&browser, &team("SMB", "//*[@data-testid='member-pick']"))
+            .await?
+            .select_by_value(&manager)
+            .await?;
+        wait_xpath(&browser, &team("SMB", "//*[@data-testid='member-add']"))
+            .await?
+            .click()
+            .await?;
+        wait_xpath(
+            &browser,
+            &team(
+                "SMB",
+                "//tr[@data-email='manager@acme.test']//input[@data-testid='member-manages']",
+            ),
+        )
+        .await?
+        .click()
+        .await?;
+        wait_xpath(&browser, &team("SMB", "//tr[@data-email='manager@acme.test']//input[@data-testid='member-manages' and @checked]")).await?;
+        // A rep's box cannot be ticked.
+        let omar_box = wait_xpath(
+            &browser,
+            &team(
+                "SMB",
+                "//tr[@data-email='omar@acme.test']//input[@data-testid='member-manages']",
+            ),
+        )
+        .await?;
+        assert!(!omar_box.is_enabled().await?, "a rep cannot manage a team");
+
+        // Dana is deactivated, after a second click.
+        wait_xpath(&browser, "//tr[@data-testid='user-row' and @data-email='dana@acme.test']//*[@data-testid='user-deactivate']")
+            .await?
+            .click()
+            .await?;
+        click(&browser, "[data-testid=user-deactivate-confirm]").await?;
+        wait_xpath(&browser, "//tr[@data-testid='user-row' and @data-email='dana@acme.test']/td[@data-testid='user-status' and .='Deactivated']").await?;
+        save(&browser, "dashboard-people-admin.png").await?;
+        Ok::<(), fantoccini::error::CmdError>(())
+    };
+    let outcome = run.await;
+    if outcome.is_err() {
+        let _ = save(&browser, "dashboard-people-admin-failure.png").await;
+    }
+    let _ = browser.close().await;
+    outcome.expect("the People page works in Chromium");
+
+    let (_, users) = h.get("/v1/users", &t.admin.access_token).await;
+    let user = |email: &str| {
+        users
+            .as_array()
+            .and_then(|l| l.iter().find(|u| u["email"] == email))
+            .cloned()
+            .expect("listed")
+    };
+    let teams = |email: &str| -> Vec<(String, bool)> {
+        user(email)["teams"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .map(|t| {
+                        (
+                            t["name"].as_str().unwrap_or_default().to_owned(),
+                            t["manages"] == true,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(teams("omar@acme.test"), [("SMB".to_owned(), false)]);
+    assert_eq!(
+        teams("manager@acme.test"),
+        [("Enterprise".to_owned(), true), ("SMB".to_owned(), true)]
+    );
+    assert_eq!(user("dana@acme.test")["active"], false);
+    let (status, _) = h.get("/v1/me", &t.rep_a.access_token).await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::UNAUTHORIZED,
+        "Dana's sessions ended"
+    );
+}
+
+async fn wait_xpath(
+    browser: &Client,
+    xpath: &str,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+    browser
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::XPath(xpath))
+        .await
 }
 
 /// A mono 16 kHz WAV of a 440 Hz tone lasting `secs`.

@@ -1,17 +1,24 @@
 // People: invite someone (the code to paste into the app's Settings → Sync is shown once),
 // the invitations still pending with a way to revoke them, the teams and who is in them,
-// and for admins whether call recordings leave reps' computers.
+// and for admins: new teams, moving people between teams and who manages them, everyone
+// in the organisation with a way to deactivate them, and whether call recordings leave
+// reps' computers.
 // @ts-check
 
 import {
   ApiError,
+  createTeam,
+  deactivateUser,
   getOrgSettings,
   getSession,
   invite,
   isAbort,
   listInvitations,
   listTeams,
+  listUsers,
+  removeMember,
   revokeInvitation,
+  setMembership,
   setRecordingPolicy,
 } from "../api.js";
 import { formatDate } from "../format.js";
@@ -34,10 +41,11 @@ export async function render(root, ctx) {
   const load = async () => {
     replace(body, loading("Loading people…"));
     try {
-      const [teams, pending, settings] = await Promise.all([
+      const [teams, pending, settings, users] = await Promise.all([
         listTeams(ctx.signal),
         listInvitations(ctx.signal),
         isAdmin ? getOrgSettings(ctx.signal) : Promise.resolve(null),
+        isAdmin ? listUsers(ctx.signal) : Promise.resolve(null),
       ]);
       // Managers invite into teams they manage; admins into any team, or none.
       const myId = session?.user.id;
@@ -46,7 +54,8 @@ export async function render(root, ctx) {
         body,
         inviteCard(invitable, isAdmin, load),
         pendingCard(pending, teams, load),
-        teamsCard(teams),
+        users ? teamsAdminCard(teams, users, load) : teamsCard(teams),
+        users ? everyoneCard(users, myId, load) : null,
         settings ? policyCard(settings.recording_policy) : null,
       );
     } catch (err) {
@@ -204,6 +213,192 @@ function teamsCard(teams) {
         ),
       ),
     ),
+  );
+}
+
+/**
+ * What an admin action failed with, in words.
+ * @param {unknown} err
+ * @param {string} fallback
+ */
+function failure(err, fallback) {
+  return h("p", { class: "form-error", role: "alert", testid: "people-error" }, err instanceof ApiError ? err.message : fallback);
+}
+
+/**
+ * Runs `action` with `control` disabled, then reloads the page's data; on failure shows
+ * why in `slot` and gives the control back.
+ * @param {HTMLButtonElement | HTMLInputElement | HTMLSelectElement} control
+ * @param {HTMLElement} slot
+ * @param {() => Promise<unknown>} action
+ * @param {() => Promise<void>} reload
+ * @param {string} fallback
+ */
+async function act(control, slot, action, reload, fallback) {
+  control.disabled = true;
+  slot.replaceChildren();
+  try {
+    await action();
+  } catch (err) {
+    slot.replaceChildren(failure(err, fallback));
+    control.disabled = false;
+    return;
+  }
+  await reload();
+}
+
+/**
+ * Admins' teams: a new team, and per team its people with whether they manage it, a way
+ * to take them out, and a way to add anyone active who is not in it yet.
+ * @param {import("../api.js").Team[]} teams
+ * @param {import("../api.js").OrgUser[]} users
+ * @param {() => Promise<void>} reload
+ */
+function teamsAdminCard(teams, users, reload) {
+  const errors = h("div", { "aria-live": "polite" });
+  const name = h("input", { id: "team-name", required: true, maxlength: 200, autocomplete: "off", testid: "team-name" });
+  const create = h("button", { type: "submit", class: "primary", testid: "team-create" }, "Create team");
+  /** @param {SubmitEvent} ev */
+  const onCreate = (ev) => {
+    ev.preventDefault();
+    void act(create, errors, () => createTeam(name.value.trim()), reload, "Could not create the team.");
+  };
+  const active = users.filter((u) => u.active);
+  const inactive = new Set(users.filter((u) => !u.active).map((u) => u.id));
+
+  /** @param {import("../api.js").Team} team */
+  const block = (team) => {
+    /** @param {import("../api.js").TeamMember} m */
+    const row = (m) => {
+      const manages = h("input", {
+        type: "checkbox",
+        checked: m.manages,
+        disabled: m.role === "rep",
+        title: m.role === "rep" ? "Reps cannot manage a team" : null,
+        "aria-label": `${m.name} manages ${team.name}`,
+        testid: "member-manages",
+      });
+      manages.addEventListener("change", () => {
+        void act(manages, errors, () => setMembership(team.id, m.user_id, manages.checked), reload, "Could not change who manages the team.");
+      });
+      const remove = h("button", { type: "button", class: "secondary", testid: "member-remove" }, "Remove");
+      remove.addEventListener("click", () => {
+        void act(remove, errors, () => removeMember(team.id, m.user_id), reload, "Could not remove them from the team.");
+      });
+      return h(
+        "tr",
+        { testid: "member-row", "data-email": m.email },
+        h("th", { scope: "row" }, m.name, inactive.has(m.user_id) ? h("span", { class: "muted" }, " · deactivated") : null),
+        h("td", null, m.email),
+        h("td", null, ROLE_LABEL[m.role] ?? m.role),
+        h("td", null, h("label", { class: "check" }, manages, " Manages")),
+        h("td", { class: "num" }, remove),
+      );
+    };
+    const inTeam = new Set(team.members.map((m) => m.user_id));
+    const candidates = active.filter((u) => !inTeam.has(u.id));
+    const pick = h(
+      "select",
+      { "aria-label": `Add someone to ${team.name}`, testid: "member-pick" },
+      ...candidates.map((u) => h("option", { value: u.id }, `${u.name} (${ROLE_LABEL[u.role] ?? u.role})`)),
+    );
+    const add = h("button", { type: "submit", class: "secondary", testid: "member-add" }, "Add to team");
+    /** @param {SubmitEvent} ev */
+    const onAdd = (ev) => {
+      ev.preventDefault();
+      if (!pick.value) return;
+      void act(add, errors, () => setMembership(team.id, pick.value, false), reload, "Could not add them to the team.");
+    };
+    return h(
+      "div",
+      { class: "team-block", testid: "team", "data-team": team.name },
+      h("h3", null, team.name, h("span", { class: "muted" }, ` · ${team.members.length} ${team.members.length === 1 ? "person" : "people"}`)),
+      team.members.length
+        ? h(
+            "table",
+            { class: "table compact" },
+            h(
+              "thead",
+              null,
+              h("tr", null, ...["Name", "Email", "Role", "In charge"].map((t) => h("th", { scope: "col" }, t)), h("th", null, h("span", { class: "visually-hidden" }, "Actions"))),
+            ),
+            h("tbody", null, ...team.members.map(row)),
+          )
+        : h("p", { class: "muted" }, "Nobody in this team yet."),
+      candidates.length ? h("form", { class: "inline-form", onsubmit: onAdd }, pick, add) : null,
+    );
+  };
+
+  return h(
+    "section",
+    { class: "card", testid: "teams" },
+    h("h2", null, "Teams"),
+    h(
+      "form",
+      { class: "invite-form", onsubmit: onCreate },
+      h("div", { class: "field" }, h("label", { for: "team-name" }, "New team"), name),
+      create,
+    ),
+    errors,
+    teams.length ? teams.map(block) : emptyState("No teams yet."),
+  );
+}
+
+/**
+ * Admins: everyone in the organisation, with their teams, and a way to deactivate someone
+ * (asked twice: it signs them out everywhere at once).
+ * @param {import("../api.js").OrgUser[]} users
+ * @param {string | undefined} myId
+ * @param {() => Promise<void>} reload
+ */
+function everyoneCard(users, myId, reload) {
+  const errors = h("div", { "aria-live": "polite" });
+  /** @param {import("../api.js").OrgUser} u */
+  const row = (u) => {
+    const actions = h("td", { class: "num" });
+    const ask = () => {
+      const go = h("button", { type: "button", class: "danger", testid: "user-deactivate-confirm" }, `Deactivate ${u.name}`);
+      const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
+      go.addEventListener("click", () => {
+        void act(go, errors, () => deactivateUser(u.id), reload, "Could not deactivate them.");
+      });
+      cancel.addEventListener("click", () => replace(actions, start()));
+      replace(actions, go, " ", cancel);
+      go.focus();
+    };
+    const start = () => {
+      if (!u.active || u.id === myId) return null;
+      const b = h("button", { type: "button", class: "secondary", testid: "user-deactivate" }, "Deactivate…");
+      b.addEventListener("click", ask);
+      return b;
+    };
+    replace(actions, start());
+    return h(
+      "tr",
+      { testid: "user-row", "data-email": u.email, class: u.active ? null : "inactive" },
+      h("th", { scope: "row" }, u.name),
+      h("td", null, u.email),
+      h("td", null, ROLE_LABEL[u.role] ?? u.role),
+      h("td", null, u.teams.length ? u.teams.map((t) => (t.manages ? `${t.name} (manages)` : t.name)).join(", ") : h("span", { class: "muted" }, "No team")),
+      h("td", { testid: "user-status" }, u.active ? "Active" : "Deactivated"),
+      actions,
+    );
+  };
+  return h(
+    "section",
+    { class: "card table-card", testid: "everyone" },
+    h("h2", null, "Everyone"),
+    h(
+      "table",
+      { class: "table" },
+      h(
+        "thead",
+        null,
+        h("tr", null, ...["Name", "Email", "Role", "Teams", "Status"].map((t) => h("th", { scope: "col" }, t)), h("th", null, h("span", { class: "visually-hidden" }, "Actions"))),
+      ),
+      h("tbody", null, ...users.map(row)),
+    ),
+    errors,
   );
 }
 

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/teams/{team_id}/members/{user_id}",
             put(add_member).delete(remove_member),
         )
+        .route("/v1/users", get(list_users))
         .route("/v1/users/{user_id}/deactivate", post(deactivate))
 }
 
@@ -214,6 +215,17 @@ async fn remove_member(
     caller.require_admin()?;
     teams::set_membership(&state, caller.org_id, team, user, None).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Admin: everyone in the organisation with their teams, for moving people between teams.
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<Vec<accounts::OrgUser>>> {
+    caller.require_admin()?;
+    accounts::list_users(&state, caller.org_id)
+        .await
+        .map(axum::Json)
 }
 
 /// Deactivates a user: their sessions stop working at once; their synced rows stay.
