@@ -2,7 +2,9 @@
 //! a rep joins the team with an invitation in Settings → Sync, the call they had filed
 //! before reaches the managers' dashboard API, a manager's comment appears on the open
 //! call page, and with the server killed an edit waits (the sidebar says so) and goes
-//! through once the server is back. The refresh token is kept in a private keychain.
+//! through once the server is back. The call's recording is uploaded by the app and
+//! streams back from the server byte for byte. The refresh token is kept in a private
+//! keychain.
 
 use anyhow::{Context, Result, bail, ensure};
 use cuecard_e2e::*;
@@ -124,6 +126,21 @@ impl Admin {
             .await
     }
 
+    /// A file's bytes, or None while the server answers 404.
+    async fn bytes(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let response = response.error_for_status()?;
+        Ok(Some(response.bytes().await?.to_vec()))
+    }
+
     async fn post(&self, path: &str, body: Value) -> Result<Value> {
         self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
             .await
@@ -161,7 +178,16 @@ async fn a_rep_joins_syncs_a_call_gets_a_review_and_catches_up_after_an_outage()
     };
     let _keyring = KeyringDaemon::start();
     let data = tempfile::tempdir()?;
-    seed_scored_call(data.path())?;
+    // The call's recording: 3 s of stereo tones (rep left, contact right).
+    let wav = data.path().join("dana-call.wav");
+    let tone = |hz: f32| -> Vec<f32> {
+        (0..16_000 * 3)
+            .map(|i| (i as f32 * hz * std::f32::consts::TAU / 16_000.0).sin() * 0.2)
+            .collect()
+    };
+    cuecard_stt::testing::write_wav(&wav, &[&tone(440.0), &tone(660.0)], 16_000);
+    let wav_bytes = std::fs::read(&wav)?;
+    seed_scored_call_with_recording(data.path(), &wav)?;
     let server_dir = tempfile::tempdir()?;
     let mut server = Server::new(server_dir.path())?;
     let admin_invitation = server.create_org()?;
@@ -219,6 +245,45 @@ async fn a_rep_joins_syncs_a_call_gets_a_review_and_catches_up_after_an_outage()
             detail["transcript"].as_array().map(Vec::len) == Some(12),
             "{detail}"
         );
+
+        // The app uploads the recording after the call row; it streams back as it was.
+        let recording = format!("/v1/recordings/{call_id}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let uploaded = loop {
+            if let Some(bytes) = admin.bytes(&recording).await? {
+                break bytes;
+            }
+            ensure!(
+                std::time::Instant::now() < deadline,
+                "the recording reached the server within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        ensure!(
+            uploaded == wav_bytes,
+            "the server streams the recording back byte for byte ({} of {} bytes)",
+            uploaded.len(),
+            wav_bytes.len()
+        );
+        let detail = admin.get(&format!("/v1/dashboard/calls/{call_id}")).await?;
+        ensure!(
+            detail["recording"]["status"] == "available",
+            "{}",
+            detail["recording"]
+        );
+        ensure!(
+            detail["recording"]["content_type"] == "audio/wav",
+            "{}",
+            detail["recording"]
+        );
+        wait_until(
+            &client,
+            "the settings say every recording is uploaded",
+            async |c: &Client| {
+                Ok(text_of(c, "[data-testid=sync-recordings]").await? == "All uploaded")
+            },
+        )
+        .await?;
 
         // A manager's comment appears on the call page while it is open.
         click(&client, "[data-testid=nav-contacts]").await?;

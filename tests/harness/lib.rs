@@ -464,6 +464,16 @@ pub fn seed_dana_and_tiny_model(data: &Path) -> Result<()> {
 /// dana@example.com) imported through the CLI, and the scripted sales dialogue filed
 /// and scored under her by `cuecard analyze --contact`, as a rep would from the CLI.
 pub fn seed_scored_call(data: &Path) -> Result<()> {
+    seed_call(data, None)
+}
+
+/// The same call filed with `recording` (a WAV or Ogg Opus file) as its recording
+/// (`cuecard analyze --recording`).
+pub fn seed_scored_call_with_recording(data: &Path, recording: &Path) -> Result<()> {
+    seed_call(data, Some(recording))
+}
+
+fn seed_call(data: &Path, recording: Option<&Path>) -> Result<()> {
     let cli = cli_binary()?;
     let db = data.join(cuecard_store::DB_FILE_NAME);
     let csv = data.join("contacts.csv");
@@ -488,7 +498,14 @@ pub fn seed_scored_call(data: &Path) -> Result<()> {
             transcript.display().to_string(),
             "--contact".into(),
             "dana@example.com".into(),
-        ],
+        ]
+        .into_iter()
+        .chain(
+            recording
+                .into_iter()
+                .flat_map(|r| ["--recording".into(), r.display().to_string()]),
+        )
+        .collect(),
     ] {
         let out = Command::new(&cli)
             .arg("--db")

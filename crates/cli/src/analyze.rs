@@ -6,8 +6,8 @@
 //!
 //! With `--contact` (or `--save`) the call is filed in the database: a call record with
 //! the summary as its notes, the transcript, the scorecard with its evidence pointing at
-//! the stored utterances, the recording copied into the recordings directory, and a line
-//! on the contact's timeline.
+//! the stored utterances, the recording copied into the recordings directory (for a
+//! transcript, the one named by `--recording`), and a line on the contact's timeline.
 
 use crate::output::Output;
 use anyhow::{Context, Result, bail};
@@ -45,6 +45,11 @@ pub struct AnalyzeArgs {
     /// File the call in the database (under `--contact` when given).
     #[arg(long)]
     pub save: bool,
+    /// With a transcript and `--contact`/`--save`: the call's recording (WAV or Ogg Opus),
+    /// copied into the recordings directory and filed with the call, as an analysed
+    /// recording is. The call lasts as long as the audio.
+    #[arg(long, value_name = "AUDIO")]
+    pub recording: Option<PathBuf>,
     /// Whether the rep placed the call or took it.
     #[arg(long, value_enum, default_value = "outbound")]
     pub direction: Direction,
@@ -125,6 +130,22 @@ pub fn run(
         .file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    // A transcript's recording is read before anything is filed: a file that is not
+    // audio fails here, naming it.
+    let recording_ms = match &args.recording {
+        None => None,
+        Some(_) if !is_json => bail!(
+            "--recording is for a transcript; {} is itself the call's audio",
+            args.file.display()
+        ),
+        Some(_) if filing.is_none() => {
+            bail!("--recording files the call's audio: add --contact or --save")
+        }
+        Some(path) => {
+            let clip = audio_file::load(path, ChannelLayout::Call).context("--recording")?;
+            Some((clip.seconds() * 1000.0).round() as u32)
+        }
+    };
     let mut segments = if is_json {
         read_transcript(&args.file)?
     } else {
@@ -153,8 +174,12 @@ pub fn run(
                 },
                 segments: &segments,
                 review: &review,
-                recording: (!is_json).then_some(RecordingSource::Copy(&args.file)),
-                duration_ms: None,
+                recording: if is_json {
+                    args.recording.as_deref().map(RecordingSource::Copy)
+                } else {
+                    Some(RecordingSource::Copy(&args.file))
+                },
+                duration_ms: recording_ms,
                 ended_at: cuecard_core::now(),
                 logged: None,
             },

@@ -222,6 +222,89 @@ fn a_call_is_filed_under_its_contact_with_transcript_and_scorecard() {
 }
 
 #[test]
+fn a_transcript_is_filed_with_the_recording_it_came_from() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = database_with_dana(dir.path());
+    let transcript = dir.path().join("call.json");
+    dialogue_transcript(&transcript);
+    // 75 s of stereo audio: longer than the transcript's 59 s, so the call lasts 75 s.
+    let wav = dir.path().join("call.wav");
+    let tone: Vec<f32> = (0..16_000 * 75)
+        .map(|i| (i as f32 * 0.05).sin() * 0.1)
+        .collect();
+    write_wav(&wav, &[&tone, &tone], 16_000);
+    let analyze = |extra: &[&str], recording: &std::path::Path| {
+        cuecard(dir.path())
+            .arg("--db")
+            .arg(&db)
+            .args(["--json", "analyze"])
+            .arg(&transcript)
+            .arg("--recording")
+            .arg(recording)
+            .args(extra)
+            .output()
+            .expect("run")
+    };
+
+    // Bad uses fail before anything is filed, saying why.
+    let out = analyze(&[], &wav);
+    assert_eq!(out.status.code(), Some(1));
+    // With --json the error is a JSON object on stdout.
+    let err = String::from_utf8_lossy(&out.stdout);
+    assert!(err.contains("add --contact or --save"), "{err}");
+    let notes = dir.path().join("notes.wav");
+    std::fs::write(&notes, "not audio").expect("write");
+    let out = analyze(&["--contact", "dana@example.com"], &notes);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        err.contains("--recording") && err.contains("notes.wav"),
+        "{err}"
+    );
+    let out = cuecard(dir.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("analyze")
+        .arg(&wav)
+        .arg("--recording")
+        .arg(&wav)
+        .args(["--contact", "dana@example.com"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is itself the call's audio"), "{err}");
+    let store = cuecard_store::Store::open(&db).expect("open");
+    let dana = store
+        .contacts_with_key(cuecard_store::KeyKind::Email, "dana@example.com")
+        .expect("lookup")[0];
+    assert!(store.calls_for_contact(dana).expect("calls").is_empty());
+
+    let out = analyze(&["--contact", "dana@example.com"], &wav);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = store.calls_for_contact(dana).expect("calls");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].duration_secs, 75, "as long as the audio");
+    let recording = calls[0].recording.as_ref().expect("a recording");
+    assert_eq!(recording.format, "wav");
+    assert_eq!(recording.duration_ms, 75_000);
+    let kept = cuecard_store::recordings_dir(&db).join(&recording.path);
+    let original = std::fs::read(&wav).expect("read");
+    assert_eq!(std::fs::read(&kept).expect("copied"), original);
+    assert!(wav.exists(), "the rep's file stays where it was");
+    use sha2::Digest;
+    let digest: String = sha2::Sha256::digest(&original)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(recording.sha256.as_deref(), Some(digest.as_str()));
+}
+
+#[test]
 fn bad_transcripts_and_playbooks_are_clear_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("notes.json");
