@@ -1,6 +1,8 @@
 //! A model-based test of sync (issue 7): a proptest state machine drives the real
-//! `cuecard-server` (over SQLite, on loopback, through its HTTP API) from six simulated
-//! devices, and checks every answer and the stored state against an ideal model.
+//! `cuecard-server` (on loopback, through its HTTP API) from six simulated devices, and
+//! checks every answer and the stored state against an ideal model. It runs twice: over
+//! SQLite, and over a PostgreSQL cluster the test starts itself (each case on its own
+//! copy of a template database).
 //!
 //! The organisation: an admin, a manager who manages one team, and three reps — Dana (two
 //! devices) and Omar in the team, Lee outside it. Every user has a device; each device has
@@ -33,7 +35,8 @@
 //!
 //! and after the final drain all devices have converged on the model.
 //!
-//! `PROPTEST_CASES` sets the number of cases (64 by default).
+//! `PROPTEST_CASES` sets the number of cases (by default 64 on SQLite and 16 on
+//! PostgreSQL, where each request costs more).
 
 mod support;
 
@@ -42,15 +45,18 @@ use cuecard_server::{Config, Running};
 use cuecard_sync_protocol::{
     AckStatus, ErrorBody, Mutation, Op, PullResponse, PushResponse, Session,
 };
+use cuecard_testserver::postgres::TempCluster;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
-use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use support::{Backend, Harness};
 use uuid::Uuid;
@@ -722,29 +728,78 @@ impl ReferenceStateMachine for Reference {
 // The system under test: the real server and the simulated apps
 // ---------------------------------------------------------------------------------------
 
-/// Built once per test process: the organisation's database as a template (signing up
-/// costs Argon2 hashes), the sessions of its six devices, and the runtime.
+/// Built once per test: the organisation's database as a template (signing up costs
+/// Argon2 hashes), the sessions of its six devices, and the runtime.
 struct Fixture {
     rt: tokio::runtime::Runtime,
     http: reqwest::Client,
-    template: Vec<u8>,
+    template: Template,
     sessions: Vec<Session>,
     users: [Uuid; USERS],
     org: Uuid,
     team: Uuid,
 }
 
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
+/// What each case's database is made from.
+enum Template {
+    /// The SQLite database's bytes, written out as each case's file.
+    Sqlite(Vec<u8>),
+    /// The cluster's `cuecard` database: each case gets `CREATE DATABASE … TEMPLATE
+    /// cuecard`, dropped when the case ends.
+    Postgres {
+        /// A URL with `{db}` where the database's name goes.
+        url: String,
+        cases: AtomicU32,
+    },
+}
+
+impl Template {
+    fn url(&self, database: &str) -> String {
+        match self {
+            Template::Sqlite(_) => unreachable!("SQLite cases are files"),
+            Template::Postgres { url, .. } => url.replace("{db}", database),
+        }
+    }
+}
+
+/// Which database the server runs on: a marker type per backend, each with its fixture.
+trait OnDatabase {
+    fn fixture() -> &'static Fixture;
+}
+
+struct OnSqlite;
+struct OnPostgres;
+
+static SQLITE_FIXTURE: OnceLock<Fixture> = OnceLock::new();
+/// Set by the PostgreSQL test, which owns the cluster (stopped when the test ends).
+static POSTGRES_FIXTURE: OnceLock<Fixture> = OnceLock::new();
+
+impl OnDatabase for OnSqlite {
+    fn fixture() -> &'static Fixture {
+        SQLITE_FIXTURE.get_or_init(|| Fixture::build(Backend::Sqlite).0)
+    }
+}
+
+impl OnDatabase for OnPostgres {
+    fn fixture() -> &'static Fixture {
+        POSTGRES_FIXTURE
+            .get()
+            .expect("the PostgreSQL test sets its fixture up first")
+    }
+}
+
+impl Fixture {
+    /// The organisation on `backend`, and for PostgreSQL the cluster holding the template,
+    /// which the caller keeps running while cases run.
+    fn build(backend: Backend) -> (Fixture, Option<TempCluster>) {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("a tokio runtime");
-        let (template, sessions, team) = rt.block_on(async {
+        let (template, cluster, sessions, team) = rt.block_on(async {
             // Tokens issued now must outlive the whole run.
-            let h = Harness::start_with(Backend::Sqlite, |c| c.access_ttl_secs = 24 * 3600).await;
+            let mut h = Harness::start_with(backend, |c| c.access_ttl_secs = 24 * 3600).await;
             let admin = h.org("Acme", "admin@acme.test").await;
             let team = h.new_team(&admin, "Enterprise").await;
             let manager = h
@@ -758,17 +813,36 @@ fn fixture() -> &'static Fixture {
                 .invite(&manager, "omar@acme.test", "rep", Some(team))
                 .await;
             let lee = h.invite(&admin, "lee@acme.test", "rep", None).await;
-            let path = h.dir.path().join("template.db");
-            sqlx::query(cuecard_server::db::built(format!(
-                "VACUUM INTO '{}'",
-                path.display()
-            )))
-            .execute(&h.running.state.db.write)
-            .await
-            .expect("database copied");
-            let template = std::fs::read(&path).expect("template read");
+            let (template, cluster) = match backend {
+                Backend::Sqlite => {
+                    let path = h.dir.path().join("template.db");
+                    sqlx::query(cuecard_server::db::built(format!(
+                        "VACUUM INTO '{}'",
+                        path.display()
+                    )))
+                    .execute(&h.running.state.db.write)
+                    .await
+                    .expect("database copied");
+                    let bytes = std::fs::read(&path).expect("template read");
+                    (Template::Sqlite(bytes), None)
+                }
+                Backend::Postgres => {
+                    // A template database must have no connections when it is copied.
+                    h.running.state.db.read.close().await;
+                    h.running.state.db.write.close().await;
+                    let cluster = h.cluster.take().expect("the harness's cluster");
+                    let url = cluster.url_for("{db}");
+                    let template = Template::Postgres {
+                        url,
+                        cases: AtomicU32::new(0),
+                    };
+                    (template, Some(cluster))
+                }
+            };
+            drop(h);
             (
                 template,
+                cluster,
                 vec![admin, manager, dana, dana_phone, omar, lee],
                 team,
             )
@@ -777,7 +851,7 @@ fn fixture() -> &'static Fixture {
         for (device, session) in sessions.iter().enumerate() {
             users[DEVICE_USER[device]] = session.user.id;
         }
-        Fixture {
+        let fixture = Fixture {
             http: reqwest::Client::new(),
             org: sessions[ADMIN].user.org.id,
             rt,
@@ -785,8 +859,9 @@ fn fixture() -> &'static Fixture {
             sessions,
             users,
             team,
-        }
-    })
+        };
+        (fixture, cluster)
+    }
 }
 
 struct Server {
@@ -796,9 +871,8 @@ struct Server {
 }
 
 impl Server {
-    async fn start(dir: &Path) -> Server {
-        let url = format!("sqlite://{}", dir.join("server.db").display());
-        let config = Config::for_tests(&url, dir.join("blobs"));
+    async fn start(url: &str, dir: &Path) -> Server {
+        let config = Config::for_tests(url, dir.join("blobs"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let running = cuecard_server::serve(config, async {
             let _ = stopped.await;
@@ -841,6 +915,10 @@ struct App {
 struct Sut {
     fix: &'static Fixture,
     dir: tempfile::TempDir,
+    /// The case's database.
+    url: String,
+    /// Its name, on PostgreSQL (dropped when the case ends).
+    pg_database: Option<String>,
     server: Option<Server>,
     epoch: String,
     apps: Vec<App>,
@@ -858,17 +936,32 @@ struct StoredRow {
 }
 
 impl Sut {
-    fn start() -> Sut {
-        let fix = fixture();
+    fn start(fix: &'static Fixture) -> Sut {
         let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join("server.db"), &fix.template).expect("database written");
-        let server = fix.rt.block_on(Server::start(dir.path()));
+        let (url, pg_database) = match &fix.template {
+            Template::Sqlite(bytes) => {
+                let file = dir.path().join("server.db");
+                std::fs::write(&file, bytes).expect("database written");
+                (format!("sqlite://{}", file.display()), None)
+            }
+            Template::Postgres { cases, .. } => {
+                let name = format!("model_case_{}", cases.fetch_add(1, Ordering::Relaxed));
+                fix.rt.block_on(postgres_admin(
+                    fix,
+                    format!("CREATE DATABASE {name} TEMPLATE cuecard"),
+                ));
+                (fix.template.url(&name), Some(name))
+            }
+        };
+        let server = fix.rt.block_on(Server::start(&url, dir.path()));
         let epoch = fix
             .rt
             .block_on(async { server.running.state.db.epoch().await.expect("epoch") });
         Sut {
             fix,
             dir,
+            url,
+            pg_database,
             server: Some(server),
             epoch,
             apps: (0..DEVICES).map(|_| App::default()).collect(),
@@ -960,7 +1053,11 @@ impl Sut {
                 if let Some(server) = self.server.take() {
                     self.fix.rt.block_on(server.stop());
                 }
-                self.server = Some(self.fix.rt.block_on(Server::start(self.dir.path())));
+                self.server = Some(
+                    self.fix
+                        .rt
+                        .block_on(Server::start(&self.url, self.dir.path())),
+                );
             }
         }
         assert!(
@@ -1274,7 +1371,28 @@ impl Sut {
 impl Drop for Sut {
     fn drop(&mut self) {
         self.shutdown();
+        if let Some(name) = self.pg_database.take() {
+            self.fix.rt.block_on(postgres_admin(
+                self.fix,
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            ));
+        }
     }
+}
+
+/// Runs `sql` (creating or dropping a case's database) on the cluster's `postgres`
+/// database.
+async fn postgres_admin(fix: &Fixture, sql: String) {
+    use sqlx::Connection;
+    let url = fix.template.url("postgres");
+    let mut conn = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("connected to the cluster");
+    sqlx::query(cuecard_server::db::built(sql.clone()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = conn.close().await;
 }
 
 async fn send(request: reqwest::RequestBuilder) -> (StatusCode, String) {
@@ -1305,14 +1423,14 @@ fn assert_replica(replica: &Replica, expected: &Replica, device: usize) {
     }
 }
 
-struct SyncMachine;
+struct SyncMachine<D>(PhantomData<D>);
 
-impl StateMachineTest for SyncMachine {
+impl<D: OnDatabase> StateMachineTest for SyncMachine<D> {
     type SystemUnderTest = Sut;
     type Reference = Reference;
 
     fn init_test(_: &Model) -> Sut {
-        Sut::start()
+        Sut::start(D::fixture())
     }
 
     fn apply(mut sut: Sut, model: &Model, transition: Transition) -> Sut {
@@ -1372,21 +1490,51 @@ impl StateMachineTest for SyncMachine {
     }
 }
 
-fn cases() -> u32 {
+/// `PROPTEST_CASES`, else `default`.
+fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
+        .unwrap_or(default)
 }
 
-prop_state_machine! {
-    #![proptest_config(ProptestConfig {
-        cases: cases(),
+/// Runs `cases` random sequences of 1 to 63 transitions against the server on `D`,
+/// shrinking a failure to its smallest sequence.
+fn check_against_the_model<D: OnDatabase>(cases: u32) {
+    let config = ProptestConfig {
+        cases,
         max_shrink_iters: 4096,
-        .. ProptestConfig::default()
-    })]
+        source_file: Some(file!()),
+        ..ProptestConfig::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config.clone());
+    let outcome = runner.run(
+        &Reference::sequential_strategy(1..64),
+        |(initial, transitions, seen)| {
+            SyncMachine::<D>::test_sequential(config.clone(), initial, transitions, seen);
+            Ok(())
+        },
+    );
+    if let Err(failure) = outcome {
+        panic!("{failure}\n{runner}");
+    }
+}
 
-    /// Six devices against the real server: see the module documentation.
-    #[test]
-    fn sync_matches_the_ideal_model(sequential 1..64 => SyncMachine);
+/// Six devices against the real server on SQLite: see the module documentation.
+#[test]
+fn sync_matches_the_ideal_model() {
+    check_against_the_model::<OnSqlite>(cases(64));
+}
+
+/// The same on PostgreSQL, in a cluster this test starts and stops.
+#[test]
+fn sync_matches_the_ideal_model_on_postgres() {
+    let (fixture, cluster) = Fixture::build(Backend::Postgres);
+    // Dropped when the test ends, passed or failed: the cluster stops.
+    let _cluster = cluster;
+    assert!(
+        POSTGRES_FIXTURE.set(fixture).is_ok(),
+        "one PostgreSQL fixture per process"
+    );
+    check_against_the_model::<OnPostgres>(cases(16));
 }

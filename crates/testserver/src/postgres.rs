@@ -119,8 +119,13 @@ impl TempCluster {
 
     /// A sqlx/libpq URL for the `cuecard` database over the Unix socket.
     pub fn url(&self) -> String {
+        self.url_for("cuecard")
+    }
+
+    /// A sqlx/libpq URL for `database` (e.g. one a test created, or `postgres`).
+    pub fn url_for(&self, database: &str) -> String {
         format!(
-            "postgres://cuecard@localhost/cuecard?host={}&port={}",
+            "postgres://cuecard@localhost/{database}?host={}&port={}",
             self.dir.path().display(),
             self.port
         )
