@@ -24,6 +24,19 @@ import {
 import { formatDate } from "../format.js";
 import { emptyState, errorBox, h, loading, pageTitle, replace } from "../dom.js";
 
+/**
+ * A table's head: a column per label, then an unlabelled one (for screen readers,
+ * "Actions") for the row's buttons.
+ * @param {string[]} labels
+ */
+function headWithActions(labels) {
+  return h(
+    "thead",
+    null,
+    h("tr", null, ...labels.map((t) => h("th", { scope: "col" }, t)), h("th", null, h("span", { class: "visually-hidden" }, "Actions"))),
+  );
+}
+
 /** @type {Record<string, string>} */
 const ROLE_LABEL = { rep: "Rep", manager: "Manager", admin: "Admin" };
 
@@ -183,11 +196,7 @@ function pendingCard(pending, teams, reload) {
     h(
       "table",
       { class: "table" },
-      h(
-        "thead",
-        null,
-        h("tr", null, ...["Email", "Role", "Team", "Invited by", "Expires"].map((t) => h("th", { scope: "col" }, t)), h("th", null, h("span", { class: "visually-hidden" }, "Actions"))),
-      ),
+      headWithActions(["Email", "Role", "Team", "Invited by", "Expires"]),
       h("tbody", null, ...pending.map(row)),
     ),
     error,
@@ -317,11 +326,7 @@ function teamsAdminCard(teams, users, reload) {
         ? h(
             "table",
             { class: "table compact" },
-            h(
-              "thead",
-              null,
-              h("tr", null, ...["Name", "Email", "Role", "In charge"].map((t) => h("th", { scope: "col" }, t)), h("th", null, h("span", { class: "visually-hidden" }, "Actions"))),
-            ),
+            headWithActions(["Name", "Email", "Role", "In charge"]),
             h("tbody", null, ...team.members.map(row)),
           )
         : h("p", { class: "muted" }, "Nobody in this team yet."),
@@ -391,11 +396,7 @@ function everyoneCard(users, myId, reload) {
     h(
       "table",
       { class: "table" },
-      h(
-        "thead",
-        null,
-        h("tr", null, ...["Name", "Email", "Role", "Teams", "Status"].map((t) => h("th", { scope: "col" }, t)), h("th", null, h("span", { class: "visually-hidden" }, "Actions"))),
-      ),
+      headWithActions(["Name", "Email", "Role", "Teams", "Status"]),
       h("tbody", null, ...users.map(row)),
     ),
     errors,
