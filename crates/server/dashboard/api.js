@@ -563,3 +563,12 @@ export function removeMember(teamId, userId) {
 export function deactivateUser(userId) {
   return request(`/v1/users/${encodeURIComponent(userId)}/deactivate`, { method: "POST", body: {} });
 }
+
+/**
+ * Admin: lets a deactivated person sign in again (their old sessions stay ended).
+ * @param {string} userId
+ * @returns {Promise<void>}
+ */
+export function reactivateUser(userId) {
+  return request(`/v1/users/${encodeURIComponent(userId)}/reactivate`, { method: "POST", body: {} });
+}

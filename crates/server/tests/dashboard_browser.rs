@@ -169,7 +169,8 @@ async fn a_manager_reviews_the_teams_scorecards_and_a_calls_transcript() {
 }
 
 /// An admin on the People page: creates a team, moves Omar into it, makes the manager
-/// manage it too, and deactivates Dana after being asked to confirm; the server agrees.
+/// manage it too, deactivates Dana after being asked to confirm and lets her back in;
+/// the server agrees (her old sessions stay ended).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_creates_a_team_and_moves_people_between_teams() {
     let h = Harness::start(Backend::Sqlite).await;
@@ -266,6 +267,13 @@ async fn an_admin_creates_a_team_and_moves_people_between_teams() {
         click(&browser, "[data-testid=user-deactivate-confirm]").await?;
         wait_xpath(&browser, "//tr[@data-testid='user-row' and @data-email='dana@acme.test']/td[@data-testid='user-status' and .='Deactivated']").await?;
         save(&browser, "dashboard-people-admin.png").await?;
+        // And let back in.
+        wait_xpath(&browser, "//tr[@data-testid='user-row' and @data-email='dana@acme.test']//*[@data-testid='user-reactivate']")
+            .await?
+            .click()
+            .await?;
+        wait_xpath(&browser, "//tr[@data-testid='user-row' and @data-email='dana@acme.test']/td[@data-testid='user-status' and .='Active']").await?;
+        wait_xpath(&browser, "//tr[@data-testid='user-row' and @data-email='dana@acme.test']//*[@data-testid='user-deactivate']").await?;
         Ok::<(), fantoccini::error::CmdError>(())
     };
     let outcome = run.await;
@@ -303,7 +311,7 @@ async fn an_admin_creates_a_team_and_moves_people_between_teams() {
         teams("manager@acme.test"),
         [("Enterprise".to_owned(), true), ("SMB".to_owned(), true)]
     );
-    assert_eq!(user("dana@acme.test")["active"], false);
+    assert_eq!(user("dana@acme.test")["active"], true, "reactivated");
     let (status, _) = h.get("/v1/me", &t.rep_a.access_token).await;
     assert_eq!(
         status,

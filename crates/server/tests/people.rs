@@ -1,8 +1,9 @@
 //! Running the organisation's people, as the dashboard's People page does: admins list
 //! everyone with their teams, create teams (a name taken in any case is refused), move
 //! people between teams and make managers manage them (never a rep), and deactivate
-//! people, who then sort last. Managers and reps cannot list people; another
-//! organisation's people are never listed.
+//! people, who then sort last, and let them back in (signing in again: their ended
+//! sessions stay ended). Managers and reps cannot list people; another organisation's
+//! people are never listed.
 
 mod support;
 
@@ -180,4 +181,33 @@ async fn admins_run_people_and_teams(backend: Backend) {
             .as_array()
             .is_some_and(|m| m.iter().any(|m| m["email"] == "omar@acme.test"))
     );
+
+    // Dana cannot sign in while deactivated; reactivated, she signs in again, while the
+    // session she had stays ended. Only an admin of her organisation can let her back.
+    let login = json!({"email": "dana@acme.test", "password": "a long enough password",
+                       "device": {"name": "laptop", "platform": "linux"}});
+    let (status, _) = h
+        .call("POST", "/v1/auth/login", None, Some(login.clone()))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let reactivate = format!("/v1/users/{dana_id}/reactivate");
+    let (status, _) = h
+        .post(&reactivate, &acme.manager.access_token, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = h
+        .post(&reactivate, &initech.admin.access_token, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = h.post(&reactivate, admin, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = h.call("POST", "/v1/auth/login", None, Some(login)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        h.get("/v1/me", &acme.rep_a.access_token).await.0,
+        StatusCode::UNAUTHORIZED,
+        "the old session stays ended"
+    );
+    let (_, users) = h.get("/v1/users", admin).await;
+    assert!(summary(&users).iter().all(|(_, active, _)| *active));
 }

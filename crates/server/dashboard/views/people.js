@@ -16,6 +16,7 @@ import {
   listInvitations,
   listTeams,
   listUsers,
+  reactivateUser,
   removeMember,
   revokeInvitation,
   setMembership,
@@ -351,7 +352,7 @@ function teamsAdminCard(teams, users, reload) {
 
 /**
  * Admins: everyone in the organisation, with their teams, and a way to deactivate someone
- * (asked twice: it signs them out everywhere at once).
+ * (asked twice: it signs them out everywhere at once) or to let them back in.
  * @param {import("../api.js").OrgUser[]} users
  * @param {string | undefined} myId
  * @param {() => Promise<void>} reload
@@ -372,7 +373,14 @@ function everyoneCard(users, myId, reload) {
       go.focus();
     };
     const start = () => {
-      if (!u.active || u.id === myId) return null;
+      if (!u.active) {
+        const back = h("button", { type: "button", class: "secondary", testid: "user-reactivate" }, "Reactivate");
+        back.addEventListener("click", () => {
+          void act(back, errors, () => reactivateUser(u.id), reload, "Could not reactivate them.");
+        });
+        return back;
+      }
+      if (u.id === myId) return null;
       const b = h("button", { type: "button", class: "secondary", testid: "user-deactivate" }, "Deactivate…");
       b.addEventListener("click", ask);
       return b;

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/users", get(list_users))
         .route("/v1/users/{user_id}/deactivate", post(deactivate))
+        .route("/v1/users/{user_id}/reactivate", post(reactivate))
 }
 
 /// Managers invite reps into teams they manage; admins invite anyone.
@@ -254,5 +255,24 @@ async fn deactivate(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lets a deactivated user sign in again (with their password, on each device: their old
+/// sessions stay ended). Their rows never left.
+async fn reactivate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin()?;
+    let done = sqlx::query("UPDATE users SET active = 1 WHERE id = $1 AND org_id = $2")
+        .bind(user.to_string())
+        .bind(caller.org_id.to_string())
+        .execute(&state.db.write)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::not_found("user"));
+    }
     Ok(StatusCode::NO_CONTENT)
 }
