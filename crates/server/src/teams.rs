@@ -37,26 +37,36 @@ pub async fn create(state: &AppState, org: Uuid, name: &str) -> ApiResult<Team> 
             "a team needs a name of 1 to 200 characters",
         ));
     }
-    let taken: Option<String> =
-        sqlx::query_scalar("SELECT name FROM teams WHERE org_id = $1 AND lower(name) = lower($2)")
+    let id = Uuid::now_v7();
+    let inserted =
+        sqlx::query("INSERT INTO teams (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id.to_string())
             .bind(org.to_string())
             .bind(name)
-            .fetch_optional(&state.db.read)
+            .bind(now_ms())
+            .execute(&state.db.write)
+            .await;
+    match inserted {
+        Ok(_) => {}
+        // The unique index on (org_id, lower(name)) holds even for two admins at once.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            let taken: Option<String> = sqlx::query_scalar(
+                "SELECT name FROM teams WHERE org_id = $1 AND lower(name) = lower($2)",
+            )
+            .bind(org.to_string())
+            .bind(name)
+            .fetch_optional(&state.db.write)
             .await?;
-    if let Some(taken) = taken {
-        return Err(ApiError::conflict(
-            "team_exists",
-            format!("there is already a team called \"{taken}\""),
-        ));
+            return Err(ApiError::conflict(
+                "team_exists",
+                format!(
+                    "there is already a team called \"{}\"",
+                    taken.as_deref().unwrap_or(name)
+                ),
+            ));
+        }
+        Err(e) => return Err(e.into()),
     }
-    let id = Uuid::now_v7();
-    sqlx::query("INSERT INTO teams (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(id.to_string())
-        .bind(org.to_string())
-        .bind(name)
-        .bind(now_ms())
-        .execute(&state.db.write)
-        .await?;
     Ok(Team {
         id,
         name: name.to_owned(),

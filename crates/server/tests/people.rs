@@ -11,7 +11,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::{Backend, Harness};
 
-on_both_databases!(admins_run_people_and_teams);
+on_both_databases!(
+    admins_run_people_and_teams,
+    teams_already_sharing_a_name_are_renamed_not_lost
+);
 
 /// A user as listed: name, active, and `(team, manages)` for each of their teams.
 type Listed = (String, bool, Vec<(String, bool)>);
@@ -210,4 +213,63 @@ async fn admins_run_people_and_teams(backend: Backend) {
     );
     let (_, users) = h.get("/v1/users", admin).await;
     assert!(summary(&users).iter().all(|(_, active, _)| *active));
+}
+
+/// A database from before team names were unique, with two teams called "Enterprise" in
+/// one organisation: migrating keeps both, renaming the newer one after its id, and from
+/// then on the index refuses a third.
+async fn teams_already_sharing_a_name_are_renamed_not_lost(backend: Backend) {
+    let h = Harness::start(backend).await;
+    let acme = h.team("Acme").await;
+    let db = &h.running.state.db.write;
+    let url = match &h.cluster {
+        Some(cluster) => cluster.url(),
+        None => format!("sqlite://{}", h.dir.path().join("server.db").display()),
+    };
+    // Back to before migration 3, with a duplicate the old server would have allowed.
+    for sql in [
+        "DROP INDEX teams_by_name",
+        "DELETE FROM _sqlx_migrations WHERE version = 3",
+    ] {
+        sqlx::query(sql).execute(db).await.expect(sql);
+    }
+    let newer = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO teams (id, org_id, name, created_at) VALUES ($1, $2, 'ENTERPRISE', 0)",
+    )
+    .bind(&newer)
+    .bind(acme.admin.user.org.id.to_string())
+    .execute(db)
+    .await
+    .expect("duplicate inserted");
+
+    let reopened = cuecard_server::db::Db::open(&url)
+        .await
+        .expect("migrations run again");
+    let mut names: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM teams WHERE org_id = $1")
+            .bind(acme.admin.user.org.id.to_string())
+            .fetch_all(&reopened.read)
+            .await
+            .expect("teams read");
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            (acme.team.to_string(), "Enterprise".to_owned()),
+            (newer.clone(), format!("ENTERPRISE ({})", &newer[..8])),
+        ]
+    );
+    let (status, body) = h
+        .post(
+            "/v1/teams",
+            &acme.admin.access_token,
+            json!({"name": "enterprise"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        body["message"], "there is already a team called \"Enterprise\"",
+        "{body}"
+    );
 }
